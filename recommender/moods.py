@@ -382,17 +382,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         raise NotEnoughData(f"none of the {len(ids)} tracks of playlist {pname!r} has audio features; {where.features}")
     use_audio = basis == "audio" or (basis == "auto" and share >= min_audio_share and len(with_audio) >= MIN_TRACKS)
     used = with_audio if use_audio else ids
-    if len(used) < MIN_TRACKS:  # "has 1 track", not "1 tracks"
-        what = f"{plural(len(used), 'track')}{' with audio features' if use_audio else ''}"
-        why = "".join(dict.fromkeys(library.unreadable_note(p) for p, _ in sources))
-        if not used and why:  # "has 0 tracks" of a playlist `recommend playlists` shows as "16 (unread)"
-            raise NotEnoughData(f"playlist {pname!r} has no tracks this app can read, and clustering needs at least 4"
-                                f"{why}")
-        raise NotEnoughData(f"playlist {pname!r} has {len(used)} {what}; clustering needs at least 4{why}")
-    if k is not None and not 1 <= k <= len(used):
-        what = "tracks with audio features" if use_audio else "tracks"
-        raise UsageError(f"--k {k} asks for more moods than playlist {pname!r} has {what} ({len(used)}): "
-                         f"give --k {len(used)} or fewer" if k > len(used) else f"k must be at least 1, got {k}")
+    _refuse_too_few(library, sources, pname, len(used), use_audio, k)
 
     if use_audio:
         X, feature_names, raw = _audio_matrix(feats.loc[used])
@@ -430,6 +420,23 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     # a track's mood is its cluster's, as the table and an export name it (NaN: left out)
     tracks.insert(tracks.columns.get_loc("cluster") + 1, "mood", tracks["cluster"].map(names))
     return res
+
+
+def _refuse_too_few(library: Library, sources, pname: str, n: int, use_audio: bool, k: int | None) -> None:
+    """NotEnoughData when the ``n`` tracks to cluster (those with audio features, with
+    ``use_audio``) are fewer than MIN_TRACKS, saying why a playlist's tracks could not be read;
+    UsageError for a ``k`` outside 1..n."""
+    if n < MIN_TRACKS:  # "has 1 track", not "1 tracks"
+        what = f"{plural(n, 'track')}{' with audio features' if use_audio else ''}"
+        why = "".join(dict.fromkeys(library.unreadable_note(p) for p, _ in sources))
+        if not n and why:  # "has 0 tracks" of a playlist `recommend playlists` shows as "16 (unread)"
+            raise NotEnoughData(f"playlist {pname!r} has no tracks this app can read, and clustering needs at least 4"
+                                f"{why}")
+        raise NotEnoughData(f"playlist {pname!r} has {n} {what}; clustering needs at least 4{why}")
+    if k is not None and not 1 <= k <= n:
+        what = "tracks with audio features" if use_audio else "tracks"
+        raise UsageError(f"--k {k} asks for more moods than playlist {pname!r} has {what} ({n}): "
+                         f"give --k {n} or fewer" if k > n else f"k must be at least 1, got {k}")
 
 
 def _pooled(library: Library, playlist_ids: Sequence[str], source: str | None
