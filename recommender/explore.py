@@ -361,17 +361,7 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     from .scorers.base import ONE_SONG  # (lazy: the scorers' package imports scikit-learn)
     seeds.attrs[ONE_SONG] = True  # the whys say "your seed's artist", "sounds alike": one song, if two ids
     candidates = candidates.difference(pd.Index(copies), sort=False)
-    columns = {}
-    for name, scorer in scorers.items():
-        if not _is_fitted(scorer):
-            scorer.fit(library)
-        columns[name] = scorer.score(seeds, candidates).reindex(candidates).astype(float)
-    for name, source in extra.items():
-        got = source(library, track_id)
-        got = pd.Series(got, dtype=float) if not isinstance(got, pd.Series) else got.astype(float)
-        got.index = got.index.astype(str)
-        columns[name] = got[~got.index.duplicated()].reindex(candidates)
-    scores = pd.DataFrame(columns, index=candidates, columns=names)
+    scores = _similarity_scores(library, track_id, scorers, extra, seeds, candidates, names)
     blended, contrib = blend_scores(scores, fitted_weights({k: weights.get(k, 0.0) for k in names}, scorers),
                                     normalisation)
     ranked = pd.DataFrame({"track_id": candidates, "score": blended.to_numpy()}).dropna(subset=["score"])
@@ -397,6 +387,25 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     why = explain_rows(scorers, seeds, contrib.loc[window["track_id"]])
     out["why"] = why.reindex(pd.Index(ranked["track_id"])).fillna("").to_numpy()
     return out
+
+
+def _similarity_scores(library: Library, track_id: str, scorers: Mapping[str, Scorer],
+                       extra: Mapping[str, SimilaritySource], seeds: pd.Series, candidates: pd.Index,
+                       names: list[str]) -> pd.DataFrame:
+    """Each scorer's raw score of ``candidates`` for ``seeds`` (fitted on ``library`` first if
+    it was not) and each ``extra`` source's for ``track_id``: candidates x ``names``, NaN where
+    one is silent."""
+    columns = {}
+    for name, scorer in scorers.items():
+        if not _is_fitted(scorer):
+            scorer.fit(library)
+        columns[name] = scorer.score(seeds, candidates).reindex(candidates).astype(float)
+    for name, source in extra.items():
+        got = source(library, track_id)
+        got = pd.Series(got, dtype=float) if not isinstance(got, pd.Series) else got.astype(float)
+        got.index = got.index.astype(str)
+        columns[name] = got[~got.index.duplicated()].reindex(candidates)
+    return pd.DataFrame(columns, index=candidates, columns=names)
 
 
 WHY_ROWS = 50  # (build-playlist's playlist, blend.max_tracks' default, among which its whys are chosen)
