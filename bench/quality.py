@@ -565,22 +565,37 @@ def compare_persona(data: Path, split: str, variant: dict, caps: list[str], resa
     config keys too, each target ranked both ways; ``paired_gain`` of each metric. Each side's
     discovery caps are its own settings' (``--caps`` over both), so a variant of
     ``refresh.discovery_shared_albums`` reads other albums."""
-    from recommender.blend import ArtistMix
-    from recommender.persona import Catalogue, evaluate_personas, per_target
+    lib, cat = persona_split(data, split)
+    base = persona_side(lib, cat, _settings(), caps)
+    return compared(split, base, persona_side(lib, cat, _settings().with_overrides(variant), caps), resamples, seed,
+                    compare=dict(variant))
 
+
+def persona_split(data: Path, split: str):
+    """(split library, its Catalogue) of ``data``, refused when it makes no persona."""
+    from recommender.persona import Catalogue
     lib = split_library(load_dataset(data), split)
     cat = Catalogue(lib)
     _needs_a_persona(lib, cat, data, split)
-    sides = {}
-    for name, settings in (("base", _settings()), ("variant", _settings().with_overrides(variant))):
-        res, targets = evaluate_personas(lib, settings, caps=parse_caps(caps, settings), singles=False,
-                                         standins=False, keep_targets=True, cat=cat)
-        sides[name] = (res, per_target(targets, res.weights, settings["blend"]["normalisation"],
-                                       mix=ArtistMix.from_settings(settings)))
-    (base, a), (var, b) = sides["base"], sides["variant"]
-    return {"split": split, "personas": base.personas, "targets": base.targets,
-            "set": dict(OVERRIDES), "compare": dict(variant),
-            "requests": {"base": round(base.requests, 1), "variant": round(var.requests, 1)},
+    return lib, cat
+
+
+def persona_side(lib, cat, settings, caps: list[str]):
+    """One side of a comparison: (the persona result, ``per_target`` metrics) of ``settings``."""
+    from recommender.blend import ArtistMix
+    from recommender.persona import evaluate_personas, per_target
+    res, targets = evaluate_personas(lib, settings, caps=parse_caps(caps, settings), singles=False,
+                                     standins=False, keep_targets=True, cat=cat)
+    return res, per_target(targets, res.weights, settings["blend"]["normalisation"], mix=ArtistMix.from_settings(settings))
+
+
+def compared(split: str, base, variant, resamples: int = 2000, seed: int = 0, **said) -> dict:
+    """The comparison of two ``persona_side``s (``said``: what the variant changes, e.g.
+    ``compare``, the config keys)."""
+    (res, a), (var, b) = base, variant
+    return {"split": split, "personas": res.personas, "targets": res.targets, "set": dict(OVERRIDES),
+            "compare": {}, **said,
+            "requests": {"base": round(res.requests, 1), "variant": round(var.requests, 1)},
             "metrics": {m: paired_gain({k: v[m] for k, v in a.items()}, {k: v[m] for k, v in b.items()},
                                        resamples, seed) for m in COMPARED}}
 
@@ -612,7 +627,7 @@ def paired_gain(base: dict, variant: dict, resamples: int = 2000, seed: int = 0)
 def compare_table(out: dict) -> str:
     sets = " ".join(f"{k}={v}" for k, v in out["set"].items()) or "the shipped defaults"
     lines = [f"{out['split']}: {out['personas']} personas, {out['targets']} targets; base: {sets}; variant: also "
-             + " ".join(f"{k}={v}" for k, v in out["compare"].items())
+             + " ".join([f"{k}={v}" for k, v in out["compare"].items()] + ([out["lever"]] if "lever" in out else []))
              + f"; requests a persona {out['requests']['base']:.0f} -> {out['requests']['variant']:.0f}",
              f"{'metric':10s}{'base':>9s}{'variant':>9s}{'gain':>9s}   {'95 % interval (personas resampled)':36s}"
              "targets gained / lost"]

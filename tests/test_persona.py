@@ -275,6 +275,85 @@ def test_compare_ranks_the_same_targets_both_ways_and_per_target_averages_to_the
     assert g["interval_95"][0] <= g["gain"] <= g["interval_95"][1]
 
 
+def _bench(name: str):
+    """A bench script as a module (the bench is no package)."""
+    import importlib
+    import sys
+    from pathlib import Path
+    bench = str(Path(__file__).resolve().parents[1] / "bench")
+    sys.path.insert(0, bench)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(bench)
+
+
+@pytest.mark.parametrize("lever, same", [("minmax-kth", "1"), ("profile-artist-power", "1"), ("profile-centrality", "0"),
+                                         ("profile-minus-mean", "0"), ("other-artists", "1")])
+def test_a_lever_of_bench_levers_at_its_neutral_value_changes_no_target_and_is_undone(dataset, lever, same):
+    """``bench/levers.py`` (README's "Things that did not help" rows): each lever at the value
+    that is the shipped code (the top at the best score, each seed artist's seeds weighted by
+    their count to the power 0, centrality to the power 0, no mean row taken off, the other
+    artists times 1) ranks every target as the shipped blend does, and the function it swapped
+    is the package's again after its run."""
+    from recommender import blend, persona
+    from recommender.scorers.content import ContentScorer
+    quality, levers = _bench_quality(), _bench("levers")
+    quality.OVERRIDES.clear()
+    lib, cat = quality.persona_split(pathlib.Path(dataset), "dev")
+    settings = quality._settings()
+    originals = (blend._minmax, ContentScorer._profile, persona.blended)
+    base = quality.persona_side(lib, cat, settings, [])
+    with levers.LEVERS[lever](same, levers.CONTENT_FIELDS)():
+        assert (blend._minmax, ContentScorer._profile, persona.blended) != originals  # swapped
+        variant = quality.persona_side(lib, cat, settings, [])
+    assert (blend._minmax, ContentScorer._profile, persona.blended) == originals
+    out = quality.compared("dev", base, variant, resamples=50, lever=f"{lever} {same}")
+    assert out["targets"] > 0 and "variant: also " + f"{lever} {same}" in quality.compare_table(out)
+    assert all(g["gain"] == 0 and g["targets_gained"] == g["targets_lost"] == 0 for g in out["metrics"].values())
+
+
+def test_the_levers_change_what_they_say(split):
+    """``other-artists 0``: every candidate by an artist no seed of the target has scores 0 in
+    the blend, the others as before; ``profile-minus-mean B --fields F``: content's profile is
+    the shipped one minus B times the mean row of the matrix on F's features only;
+    ``profile-artist-power 0``: two seeds of one artist weigh as much as one of another."""
+    from recommender import persona
+    from recommender.blend import ArtistMix
+    from recommender.scorers.base import seed_vector
+    from recommender.scorers.content import ContentScorer
+    levers = _bench("levers")
+    settings = load_settings(config_file=None, environ={})
+    _, targets = evaluate_personas(split, settings, standins=False, singles=False, keep_targets=True)
+    weights, mix = {"content": 1.0, "year": 0.2}, ArtistMix(0.05)
+    lowered = 0
+    for t in targets:
+        shipped = persona.blended(t, weights, "minmax", mix)
+        with levers.other_artists(0.0)():
+            lever = persona.blended(t, weights, "minmax", mix)
+        other = np.where(t.artist_codes >= 0, t.seed_share[np.maximum(t.artist_codes, 0)], 0) == 0
+        np.testing.assert_array_equal(lever[~other], shipped[~other])
+        assert np.all((lever[other] == 0) | np.isnan(shipped[other]))
+        lowered += int((shipped[other] > 0).sum())
+    assert lowered > 0
+    sc = ContentScorer().fit(split)
+    ids = list(split.track_ids)
+    by_artist = split.tracks.set_index("track_id")["artist_names"].map(lambda a: a[0])
+    a_tracks = [t for t in ids if by_artist[t] == "Artist 0"][:2]
+    b_track = next(t for t in ids if by_artist[t] == "Artist 1")
+    v = seed_vector(pd.Series(1.0, index=a_tracks + [b_track]), sc.track_ids_, sc._positions)
+    field = np.array([str(f).split(":", 1)[0] for f in sc.feature_names_])
+    mean = np.asarray(sc.X_.mean(axis=0)).ravel()
+    with levers.minus_mean(2.0, ("artist",))():
+        got = sc._profile(v)
+    np.testing.assert_allclose(got, sc._profile(v) - 2.0 * np.where(field == "artist", mean, 0), rtol=1e-5, atol=1e-6)
+    with levers.artist_power(0.0)():
+        got = sc._profile(v)
+    even = v.copy()
+    even[sc._positions(pd.Index(a_tracks))] = 0.5
+    np.testing.assert_allclose(got, sc._profile(even), rtol=1e-5, atol=1e-6)
+
+
 def test_the_within_artist_oracle_keeps_each_artists_places():
     """Artist 0 has two places and one hidden track among its candidates, artist 1 one place and
     two hidden ones, the artistless track its own place: 1 + 1 + 1 hits."""
