@@ -383,12 +383,10 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
       count half), pooled over all such pairs: how well each score makes that choice.
     """
     from recommender.blend import ArtistMix
-    from recommender.persona import Catalogue, Service, blended, build_personas, evaluate_personas, rank
+    from recommender.persona import Service, blended, build_personas, evaluate_personas, rank
 
     settings = _settings()
-    lib = split_library(load_dataset(data), split)
-    cat = Catalogue(lib)
-    _needs_a_persona(lib, cat, data, split)
+    lib, cat = persona_split(data, split)
     res, targets = evaluate_personas(lib, settings, standins=False, keep_targets=True, singles=False, cat=cat)
     personas = build_personas(lib, cat)
     pop = {p.index: Service(cat, p.world_columns).popularity_ for p in personas}
