@@ -407,6 +407,31 @@ def test_tracks_another_user_adds_are_kept_but_are_not_your_likes(env, monkeypat
     assert seen["pinned"][:2] == [mine, theirs] and env.content(pid)[:2] == [mine, theirs]
 
 
+def test_a_track_another_user_added_that_you_pin_in_the_web_app_becomes_your_like(env, monkeypatch):
+    """A friend's track on the managed playlist is kept but is not your taste (above) until you pin
+    it yourself in `recommend web`: from that run on it is your feedback, as your own pins are."""
+    from recommender import jobs, pipeline
+
+    from spotify_helpers import add_by_collaborator
+    seen = {}
+    real = pipeline.candidate_scoring
+
+    def spy(library, settings, **kw):
+        seen.update(kw)
+        return real(library, settings, **kw)
+    monkeypatch.setattr(pipeline, "candidate_scoring", spy)
+    pid = jobs.build_playlist(env.settings, gateway=env.gateway).playlist_id
+    have = set(env.content(pid)) | set(env.store.load_library().saved_tracks["track_id"])
+    theirs = next(t for t in small_ids(env.server) if t not in have)
+    add_by_collaborator(env.server, pid, [theirs])
+    jobs.build_playlist(env.settings, gateway=env.gateway)
+    assert theirs in seen["pinned"] and theirs not in seen["positive"]
+    jobs.steer(env.settings, pin=[theirs])
+    for _ in range(2):  # the run that takes the pin, and the one after it
+        jobs.build_playlist(env.settings, gateway=env.gateway)
+        assert theirs in seen["pinned"] and theirs in seen["positive"]
+
+
 # ----- the playlist disappears or the manifest does -------------------------------------------
 def test_an_unfollowed_managed_playlist_is_recreated_and_said_so(env):
     tracks = small_ids(env.server)
