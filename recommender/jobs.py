@@ -697,6 +697,97 @@ def dry_run_with(basis: BuildBasis, settings, explain: str | None = None, where=
     return result
 
 
+@dataclass
+class _Refresh:
+    """A build's refresh, called when the cache must be pulled (and once more when it turns out to
+    be another account's than the login's): it keeps in ``basis`` what each pull said and did."""
+
+    held: ExitStack
+    settings: Any
+    basis: BuildBasis
+    version: Any  # the cache's data version as the build first read it
+    dry_run: bool
+    progress: Progress | None
+    notice: Any
+    open_data: Any = None  # the refresh's open-data clients: the seed playlist's discovery goes on with them
+
+    def __call__(self) -> Library:
+        from .sources.run import tally
+        basis, store = self.basis, self.basis.store
+        if self.dry_run and not basis.refreshed:  # the refresh writes the cache: a writer like any other (once)
+            self.held.enter_context(writing(self.settings, "build-playlist --dry-run (refresh)"))
+            store.forget_manifest()  # read before the lock: another run may have written it since
+        # the library read first is the pull's starting point unless the cache changed since
+        # (another run saved it before this one took the lock): not read twice
+        cached = basis.library if store.data_version() == self.version else None
+        library, pulled = pull(basis.gateway, store, self.settings, self.progress, notice=self.notice, cached=cached)
+        # what the refresh had to recover (a listing kept from the last one, a cache set aside), as `refresh`
+        # says it; a second pull (the login's account not the first one's) adds to the first's, whose
+        # saved cache, set-aside state and requests were as real as its own
+        basis.warnings = list(dict.fromkeys([*basis.warnings, *pulled.problems, *pulled.warnings]))
+        basis.open_data, self.open_data = tally(basis.open_data, pulled.requests_by_service), pulled.open_data
+        basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
+        basis.refresh_requests += pulled.requests
+        return library
+
+
+def _library_now(refresh: _Refresh, library: Library | None, *, force_refresh: bool,
+                 unreached_ok: bool) -> tuple[Library, Exception | None]:
+    """The library a build scores, and why Spotify was not reached (None when it was, or not
+    asked): the cache's, or refreshed when it is missing, stale, ``force_refresh`` or its last
+    refresh stopped during its discovery. See ``_build_basis`` for ``unreached_ok``."""
+    store, settings = refresh.basis.store, refresh.settings
+    age = store.age_hours()
+    unfinished = library is not None and bool(store.read_manifest().get(DISCOVERING))
+    if unfinished and not (force_refresh or age is None or age > settings.cache.max_age_hours):
+        refresh.basis.warnings.append("the last refresh was stopped during its discovery: this run refreshes again "
+                                      "to finish it (the answers it had saved are kept)")
+    if library is None or force_refresh or age is None or age > settings.cache.max_age_hours or unfinished:
+        try:
+            return refresh(), None
+        except (*UNREACHED, AuthError) as exc:
+            if isinstance(exc, OtherAccount) or not (unreached_ok and library is not None and not force_refresh):
+                raise
+            return store.load_library(), exc  # the last complete refresh (a pull saves only whole)
+    return library, None
+
+
+def _state_now(refresh: _Refresh, library: Library, unreached: Exception | None, *,
+               unreached_ok: bool) -> tuple[Library, Any]:
+    """(library, the managed playlist's state): read from Spotify, or as this computer last wrote
+    it when Spotify was not reached (then ``basis`` says so: ``unreached``, ``cache_note``). A
+    fresh cache of another account than the login's is refreshed first (the library returned)."""
+    from . import publish
+    basis, store, settings = refresh.basis, refresh.basis.store, refresh.settings
+    if unreached is None:
+        try:
+            state = publish.managed_state(basis.gateway, store, settings, library.user_id, listing=basis.listing)
+        except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
+            library = refresh()
+            state = publish.managed_state(basis.gateway, store, settings, library.user_id, listing=basis.listing)
+        except (*UNREACHED, AuthError) as exc:
+            if isinstance(exc, OtherAccount) or not unreached_ok:
+                raise
+            unreached = exc
+    if unreached is not None:
+        state = publish.recorded_state(store, settings)
+        basis.cache_note = unreached_note(unreached, store)
+        basis.warnings.append(basis.cache_note)
+        basis.unreached = unreached
+    return library, state
+
+
+def _take_pins(store: Store, state, new_playlist: bool) -> None:
+    """The pins you asked for in `recommend web` join ``state``'s (they are yours, not another
+    user's adds); with ``new_playlist`` a hand add of the old playlist was your edit of that one."""
+    if new_playlist:  # a fresh playlist: it copied them
+        state.pinned, state.not_yours = [], []
+    requested = pin_requests(store, state.user_removed)
+    state.pinned = list(dict.fromkeys(state.pinned + requested))
+    asked = set(requested)
+    state.not_yours = [t for t in state.not_yours if t not in asked]
+
+
 def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_playlist: str | None = None,
                  force_refresh: bool = False, progress: Progress | None = None, notice=None,
                  playlists_of: str | None = None, unreached_ok: bool = False, new_playlist: bool = False) -> BuildBasis:
@@ -710,64 +801,15 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     (``unreached_note``); else (a real run, the web app's pages, which say it their own way) raise."""
     from . import publish
     from .pipeline import candidate_scoring, playlist_seeds, resolve_playlist
-    from .sources.run import tally
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
-    version = store.data_version()
-    library = store.load_library()
-    age = store.age_hours()
-    basis = BuildBasis(store, library, None, None, gateway)
-    open_data = None  # the refresh's open-data clients: the seed playlist's discovery goes on with them
-
-    def refresh_now() -> Library:
-        nonlocal open_data
-        if dry_run and not basis.refreshed:  # the refresh writes the cache: a writer like any other (once)
-            held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
-            store.forget_manifest()  # read before the lock: another run may have written it since
-        # the library read above is the pull's starting point unless the cache changed since
-        # (another run saved it before this one took the lock): not read twice
-        cached = basis.library if store.data_version() == version else None
-        library, pulled = pull(gateway, store, settings, progress, notice=notice, cached=cached)
-        # what the refresh had to recover (a listing kept from the last one, a cache set aside), as `refresh`
-        # says it; a second pull (the login's account not the first one's) adds to the first's, whose
-        # saved cache, set-aside state and requests were as real as its own
-        basis.warnings = list(dict.fromkeys([*basis.warnings, *pulled.problems, *pulled.warnings]))
-        basis.open_data, open_data = tally(basis.open_data, pulled.requests_by_service), pulled.open_data
-        basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
-        basis.refresh_requests += pulled.requests
-        return library
-    unfinished = library is not None and bool(store.read_manifest().get(DISCOVERING))
-    if unfinished and not (force_refresh or age is None or age > settings.cache.max_age_hours):
-        basis.warnings.append("the last refresh was stopped during its discovery: this run refreshes again to "
-                              "finish it (the answers it had saved are kept)")
-    unreached = None  # a dry run's Spotify that did not answer: it shows what the cache and the record hold
-    if library is None or force_refresh or age is None or age > settings.cache.max_age_hours or unfinished:
-        try:
-            library = refresh_now()
-        except (*UNREACHED, AuthError) as exc:
-            if isinstance(exc, OtherAccount) or not (unreached_ok and library is not None and not force_refresh):
-                raise
-            unreached, library = exc, store.load_library()  # the last complete refresh (a pull saves only whole)
-    if unreached is None:
-        try:
-            state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
-        except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
-            library = refresh_now()
-            state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
-        except (*UNREACHED, AuthError) as exc:
-            if isinstance(exc, OtherAccount) or not unreached_ok:
-                raise
-            unreached = exc
-    if unreached is not None:
-        state = publish.recorded_state(store, settings)
-        basis.cache_note = unreached_note(unreached, store)
-        basis.warnings.append(basis.cache_note)
-        basis.unreached = unreached
-    if new_playlist:  # a fresh playlist: a hand add of the old one was your edit of that one (it copied them)
-        state.pinned, state.not_yours = [], []
-    requested = pin_requests(store, state.user_removed)  # pinned by you in `recommend web`: yours
-    state.pinned = list(dict.fromkeys(state.pinned + requested))
-    state.not_yours = [t for t in state.not_yours if t not in set(requested)]
+    refresh = _Refresh(held, settings, BuildBasis(store, None, None, None, gateway), store.data_version(),
+                       dry_run, progress, notice)
+    basis = refresh.basis
+    basis.library = store.load_library()
+    library, unreached = _library_now(refresh, basis.library, force_refresh=force_refresh, unreached_ok=unreached_ok)
+    library, state = _state_now(refresh, library, unreached, unreached_ok=unreached_ok)
+    _take_pins(store, state, new_playlist)
     # every playlist we ever managed is our output, never the user's taste
     ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
     pid = seeds = None  # the seed playlist, resolved once, and its seeds, built once: its discovery and
@@ -783,7 +825,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
                 # runs kept, asked nothing (the albums are Spotify's; its note says the cache is all it shows)
                 return unreached is None and _may_cache_answers(asking, settings, basis, dry_run, asks, reads)
             library = discover_for_playlist(gateway, store, settings, library, basis, pid, progress=progress,
-                                            notice=notice, open_data=open_data, may_ask=may_ask, seeds=seeds)
+                                            notice=notice, open_data=refresh.open_data, may_ask=may_ask, seeds=seeds)
     scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
