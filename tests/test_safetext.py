@@ -158,3 +158,15 @@ def test_whole_characters_mends_only_an_answer_holding_a_lone_surrogate():
     assert mended["items"][0]["track"]["artists"][0]["name"] == "A\ufffdB"
     assert mended["items"][0]["name"] == "\U0001f600"
     assert whole_characters(["\ud800"]) == ["\ufffd"] and whole_characters("\udfff!") == "\ufffd!"
+
+
+def test_at_the_edges_a_name_of_exactly_the_limit_a_full_line_and_a_too_short_secret():
+    """A name of exactly ``limit`` characters is shown whole; words that fill a line exactly stay
+    on it; an empty or very short "secret" (a config value left "" or "x") is not masked wherever
+    its letters appear ("" masked between every two characters)."""
+    from recommender.safetext import cut, redact, wrap_cells
+    assert cut("Linger", 6) == "Linger" and cut("Lingers", 6) == "Linge…"
+    assert wrap_cells("ab cd ef", 5, len) == ["ab cd", "ef"]
+    assert redact("a run of 3 tracks", secrets=["", "a", "run"]) == "a run of 3 tracks"
+    assert redact("key s3cr3t-value", secrets=["s3cr3t-value"]) == "key ***"
+    assert redact("pin wxyz ok", secrets=["wxyz"]) == "pin *** ok"  # four characters are enough to mask
