@@ -600,6 +600,9 @@ def test_coverage_album_part_and_unknowns():
     assert " by " not in sc.explain(pd.Series({"B0": 1.0}), ["B1"])["B1"]
     assert " by " in CoverageScorer().fit(lib).explain(pd.Series({"B0": 1.0}), ["B1"])["B1"]
     assert CoverageScorer(album_weight=0.0).fit(lib).explain(pd.Series({"B0": 1.0}), ["B1"])["B1"].count(" of ") == 1
+    # no seed on its album, none by its artist: no reason ("your seeds hold 0 of the 2 tracks ...")
+    assert "B2" not in sc.explain(pd.Series({"B0": 1.0}), ["B2"])
+    assert "S1" not in CoverageScorer().fit(lib).explain(pd.Series({"B0": 1.0}), ["S1"])
     bare = Library.from_frames(tracks=pd.DataFrame({"track_id": ["t1", "t2"], "name": ["a", "b"],
                                                     "artist_ids": [[], []], "artist_names": [[], []],
                                                     "album_id": [None, None]}))
