@@ -44,6 +44,8 @@ def test_artist_key_prefers_the_id_then_the_folded_name():
     assert artist_key([], ["Beyoncé"]) == artist_key(np.array([]), ["BEYONCE"]) == "name:beyonce"
     assert artist_key([], ["!!!"]) == "name:!!!"  # a name of marks only is still a name
     assert artist_key([], []) is None and artist_key(float("nan"), None) is None
+    # a cell that is a bare string, not a list of them, names no artist (not its first letter)
+    assert artist_key("a1", "Beyoncé") is None
 
 
 def test_the_playlist_cap_and_the_similar_cap_count_the_same_artist_alike():

@@ -417,6 +417,7 @@ def test_artist_walk_reaches_artists_through_shared_playlists(lib):
     assert s["f1"] == 0 and s["f3"] == 0
     assert s["n1"] == 0  # no artist: the walk reaches nothing (a NaN would drop out of the blend)
     assert "Kilo" in sc.explain(pd.Series({"s1": 1.0}), ["s4"])["s4"]
+    assert "f1" not in sc.explain(pd.Series({"s1": 1.0}), ["f1"])  # unreached: no reason
 
 
 @pytest.mark.parametrize("alpha, beta", [(0.5, 1.0), (1.0, 0.5)])
@@ -546,6 +547,8 @@ def test_year_favours_both_eras_of_a_playlist_of_two():
     s = YearScorer(bandwidth=1).fit(lib).score(seeds, cands)
     assert s["x85"] == pytest.approx(s["x15"]) and s["x85"] > s["x86"] > s["x00"] > s["x50"] >= 0
     assert s["x85"] == pytest.approx((2 + 2 * np.exp(-30)) / 4)  # two seeds of its year in four
+    three = pd.Series({"a": 1.0, "b": 1.0, "c": 1.0})
+    assert YearScorer(bandwidth=1).fit(lib).explain(three, ["x85"])["x85"] == "from 1985, the year of 2 of your 3 seeds"
     median = YearScorer(bandwidth=0).fit(lib).score(seeds, cands)
     assert median["x00"] > min(median["x85"], median["x15"])
     # a wider bandwidth counts the far seeds more: 2000 gains on 1985
@@ -904,3 +907,15 @@ def test_content_why_says_each_label_once():
     from recommender.scorers.content import _joined_parts
     parts = [("name", "personal"), ("artist", "Depeche Mode"), (None, "the same album"), ("name", "jesus")]
     assert _joined_parts(parts) == "name words 'personal', 'jesus', artist 'Depeche Mode', the same album"
+
+
+def test_open_listens_count_for_every_track_the_first_of_the_library_too(lib):
+    """The listen prior reads each recording's count into its track's place: the library's first
+    track (position 0) as any other (reading only the positions above 0 would drop it)."""
+    first, other = str(lib.track_ids[0]), str(lib.track_ids[1])
+    recordings = pd.DataFrame({"track_id": [first, other], "recording_mbid": ["r0", "r1"],
+                               "artist_mbids": [[], []], "listen_count": [50, 50]})
+    sc = OpenDataScorer(listen_weight=1.0).fit(lib.replace(recordings=recordings))
+    seed = str(lib.track_ids[2])
+    s = sc.score(pd.Series({seed: 1.0}), pd.Index([first, other]))
+    assert s[first] == s[other] > 0
