@@ -919,3 +919,5 @@ def test_open_listens_count_for_every_track_the_first_of_the_library_too(lib):
     seed = str(lib.track_ids[2])
     s = sc.score(pd.Series({seed: 1.0}), pd.Index([first, other]))
     assert s[first] == s[other] > 0
+    assert sc.explain(pd.Series({seed: 1.0}), [first, other]) == {first: "popular on ListenBrainz",
+                                                                  other: "popular on ListenBrainz"}
