@@ -738,11 +738,12 @@ def _library_now(refresh: _Refresh, library: Library | None, *, force_refresh: b
     refresh stopped during its discovery. See ``_build_basis`` for ``unreached_ok``."""
     store, settings = refresh.basis.store, refresh.settings
     age = store.age_hours()
+    stale = force_refresh or age is None or age > settings.cache.max_age_hours
     unfinished = library is not None and bool(store.read_manifest().get(DISCOVERING))
-    if unfinished and not (force_refresh or age is None or age > settings.cache.max_age_hours):
+    if unfinished and not stale:
         refresh.basis.warnings.append("the last refresh was stopped during its discovery: this run refreshes again "
                                       "to finish it (the answers it had saved are kept)")
-    if library is None or force_refresh or age is None or age > settings.cache.max_age_hours or unfinished:
+    if library is None or stale or unfinished:
         try:
             return refresh(), None
         except (*UNREACHED, AuthError) as exc:
@@ -765,8 +766,8 @@ def _state_now(refresh: _Refresh, library: Library, unreached: Exception | None,
         except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
             library = refresh()
             state = publish.managed_state(basis.gateway, store, settings, library.user_id, listing=basis.listing)
-        except (*UNREACHED, AuthError) as exc:
-            if isinstance(exc, OtherAccount) or not unreached_ok:
+        except (*UNREACHED, AuthError) as exc:  # (OtherAccount, an AuthError, is the clause above's)
+            if not unreached_ok:
                 raise
             unreached = exc
     if unreached is not None:
@@ -803,10 +804,9 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     from .pipeline import candidate_scoring, playlist_seeds, resolve_playlist
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
-    refresh = _Refresh(held, settings, BuildBasis(store, None, None, None, gateway), store.data_version(),
-                       dry_run, progress, notice)
-    basis = refresh.basis
-    basis.library = store.load_library()
+    version = store.data_version()  # (before the library: a pull starts from it only if the cache is that one)
+    basis = BuildBasis(store, store.load_library(), None, None, gateway)
+    refresh = _Refresh(held, settings, basis, version, dry_run, progress, notice)
     library, unreached = _library_now(refresh, basis.library, force_refresh=force_refresh, unreached_ok=unreached_ok)
     library, state = _state_now(refresh, library, unreached, unreached_ok=unreached_ok)
     _take_pins(store, state, new_playlist)
