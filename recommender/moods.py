@@ -430,9 +430,9 @@ def _refuse_too_few(library: Library, sources, pname: str, n: int, use_audio: bo
         what = f"{plural(n, 'track')}{' with audio features' if use_audio else ''}"
         why = "".join(dict.fromkeys(library.unreadable_note(p) for p, _ in sources))
         if not n and why:  # "has 0 tracks" of a playlist `recommend playlists` shows as "16 (unread)"
-            raise NotEnoughData(f"playlist {pname!r} has no tracks this app can read, and clustering needs at least 4"
-                                f"{why}")
-        raise NotEnoughData(f"playlist {pname!r} has {n} {what}; clustering needs at least 4{why}")
+            raise NotEnoughData(f"playlist {pname!r} has no tracks this app can read, and clustering needs "
+                                f"at least {MIN_TRACKS}{why}")
+        raise NotEnoughData(f"playlist {pname!r} has {n} {what}; clustering needs at least {MIN_TRACKS}{why}")
     if k is not None and not 1 <= k <= n:
         what = "tracks with audio features" if use_audio else "tracks"
         raise UsageError(f"--k {k} asks for more moods than playlist {pname!r} has {what} ({n}): "
