@@ -88,6 +88,9 @@ def _seed_profile(weigh: Callable) -> Callable[[], Iterator[None]]:
 
 
 def artist_power(g: float) -> Callable[[], Iterator[None]]:
+    """Content's seed profile with each seed weighted by its artist's number of seeds to the
+    power ``g - 1`` (so an artist's seeds together weigh its count to the power ``g``: 1 is
+    the shipped mean of the seed rows, 0 every seed artist alike)."""
     def weigh(scorer, v, idx):
         ta, _ = scorer._library.track_artist_matrix()  # tracks x artists
         sub = ta[idx]
@@ -102,6 +105,8 @@ def artist_power(g: float) -> Callable[[], Iterator[None]]:
 
 
 def centrality(g: float) -> Callable[[], Iterator[None]]:
+    """Content's seed profile with each seed weighted by its mean cosine with the other seeds
+    to the power ``g`` (a seed unlike the rest counts less); fewer than three seeds: unchanged."""
     def weigh(scorer, v, idx):
         if len(idx) < 3:
             return v

@@ -162,6 +162,9 @@ class _Words:
         self.gram_ids: dict[str, int] = {}  # trigram -> provisional number (first seen)
         self.grams_of: list[list[int]] = []
         self.folded: dict[str, list[int]] = {}  # text -> its words' numbers
+        empty = np.zeros(0, dtype=np.int64)  # until ``freeze``
+        self.lengths, self.flat, self.starts = empty, empty, empty
+        self.texts = np.zeros(0, dtype=f"<U{NGRAM}")
 
     def numbers(self, text: str) -> list[int]:
         """The numbers of the words of ``text`` (folded), new words numbered as they come."""
@@ -178,6 +181,7 @@ class _Words:
         return out
 
     def freeze(self) -> None:
+        """Fix the words met so far into the arrays ``pairs`` reads."""
         self.lengths = np.array([len(g) for g in self.grams_of], dtype=np.int64)
         self.flat = np.array([g for gs in self.grams_of for g in gs], dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]) if len(self.lengths) else self.lengths
