@@ -114,6 +114,9 @@ def test_content_why_does_not_repeat_an_artist_as_its_words(lib):
     # a word shared without the artist still says so, as a word: "artist 'nova'" read as an
     # artist of that name (a trial's "shares artist 'artist'" of "Artist 0" and "Artist 2")
     assert "artist word 'nova'" in why["x1"] and "artist 'nova'" not in why["x1"]
+    # an artist of one word: its one word is the whole name ("shares artist 'Fern', artist word 'fern'")
+    fern = sc.explain(pd.Series({"f1": 1.0}), ["f2"], top=5)["f2"]
+    assert "artist 'Fern'" in fern and "'fern'" not in fern
 
 
 def test_content_why_does_not_repeat_the_album_it_shares_as_its_words(lib):
