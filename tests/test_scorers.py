@@ -119,6 +119,19 @@ def test_content_why_does_not_repeat_an_artist_as_its_words(lib):
     assert "artist 'Fern'" in fern and "'fern'" not in fern
 
 
+def test_content_decade_joins_the_years_of_a_decade_and_year_keeps_them_apart(lib):
+    # scorers.content.fields.decade (0 by default): 1971 and 1975 share the 1970s, not a year
+    seeds = pd.Series({"f1": 1.0})  # River Song, 1971
+    by_decade = ContentScorer(fields={"decade": 1.0}, min_df=1).fit(lib)
+    s = by_decade.score(seeds, pd.Index(["f2", "f3", "s1"]))  # 1971, 1975, 2019
+    assert s["f3"] == s["f2"] > 0 and s["s1"] == 0
+    assert by_decade.explain(seeds, ["f3"]) == {"f3": "shares decade '1970s'"}
+    by_year = ContentScorer(fields={"year": 1.0}, min_df=1).fit(lib)
+    s = by_year.score(seeds, pd.Index(["f2", "f3"]))
+    assert s["f2"] > 0 and s["f3"] == 0
+    assert by_year.explain(seeds, ["f2"]) == {"f2": "shares year '1971'"}
+
+
 def test_content_why_does_not_repeat_the_album_it_shares_as_its_words(lib):
     # a big library's why read "shares artist 'Ummet Ozcan', the same album, album 'athena'"
     why = ContentScorer(min_df=1).fit(lib).explain(pd.Series({"s1": 1.0}), ["s2"], top=5)["s2"]
