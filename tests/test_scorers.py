@@ -341,8 +341,9 @@ def test_collaborative_artist_level_reaches_tracks_without_shared_playlists(lib)
     track_only = CollaborativeScorer(artist_weight=0.0).fit(lib).score(seeds, pd.Index(["s1", "f1"]))
     with_artist = CollaborativeScorer(artist_weight=1.0).fit(lib).score(seeds, pd.Index(["s1", "f1"]))
     assert track_only["s1"] == 0 and with_artist["s1"] > 0 and with_artist["f1"] == 0
-    why = CollaborativeScorer().fit(lib).explain(pd.Series({"s1": 1.0}), ["s2"])
-    assert "Synth Night" in why["s2"]
+    why = CollaborativeScorer().fit(lib).explain(pd.Series({"s1": 1.0}), ["s2", "s3", "s4", "f1"])
+    # only the playlists shared with the seeds: s3 is in Retro Synth too, s4 and f1 share none
+    assert why == {"s2": "in 'Synth Night' with your seeds", "s3": "in 'Synth Night' with your seeds"}
 
 
 def test_collaborative_rejects_bad_no_evidence(lib):
@@ -369,6 +370,11 @@ def test_popularity_counts_top_saved_and_spotify(lib):
     assert lib.track_ids[0] == "s1"
     assert PopularityScorer(spotify_weight=0.0).fit(first_top).explain(pd.Series(dtype=float), ["s1"]) == \
         {"s1": "in 1 of your playlists, one of your top tracks"}
+    first_saved = lib.replace(saved_tracks=pd.DataFrame({"track_id": ["s1"], "added_at": ["2026-01-01"]}))
+    assert PopularityScorer(spotify_weight=0.0).fit(first_saved).explain(pd.Series(dtype=float), ["s1"]) == \
+        {"s1": "in 1 of your playlists, saved"}
+    # a track in none of your playlists, not top, not saved, is not "in 0 of your playlists"
+    assert sc.explain(pd.Series(dtype=float), ["n1"]) == {}
 
 
 @pytest.mark.parametrize("k", [0, 2])
