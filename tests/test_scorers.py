@@ -421,6 +421,9 @@ def test_text_counts_same_for_series_and_arrow_input():
     b, tb = text_counts(pa.array(values), (1, 2), min_df=2)
     assert list(ta) == list(tb) == ["neon", "drive", "night", "neon drive"]
     assert (a != b).nnz == 0 and a.toarray()[1].sum() == 0  # null row: no terms
+    # a name of no words ("", "!!!" once its punctuation is gone) has no terms, and "" is no term
+    c, tc = text_counts(pd.Series(values + ["", "!!!", " "], dtype="str"), (1, 2), min_df=2)
+    assert list(tc) == list(ta) and c.toarray()[5:].sum() == 0
 
 
 def test_collaborative_explains_pseudo_playlists_in_words():
