@@ -134,6 +134,20 @@ def test_flock_kept_by_an_orphan_whose_recorded_pid_is_dead_is_taken_over(tmp_pa
         _finish(orphan)
 
 
+def test_a_held_lock_recorded_by_another_computer_is_never_taken_over(tmp_path):
+    """A cache on a shared disk: the record's pid means nothing on this computer (here no
+    process has it), so the lock is not taken as a dead run's while its flock is held."""
+    path = lock_path(tmp_path)
+    path.write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname() + "-other", "command": "x"}))
+    orphan = _spawn_flock_holder(path)
+    try:
+        with pytest.raises(LockHeld):
+            RunLock(path).acquire()
+        assert read_holder(path)["host"] == socket.gethostname() + "-other"
+    finally:
+        _finish(orphan)
+
+
 def test_flock_held_by_a_live_process_is_never_taken_over(tmp_path):
     """A live holder whose file records another live pid (ours) keeps its lock."""
     path = lock_path(tmp_path)
