@@ -194,6 +194,22 @@ def test_similar_finds_a_japanese_title_alike_for_the_characters_it_shares():
     assert not make_scorers(default_settings())["content"].split_cjk
 
 
+def test_similars_why_says_a_shared_pair_of_characters_as_it_reads_and_no_shared_particle():
+    # the why of 夜に咲く for 夜に駆ける: the pair 夜に as written, not "夜 に"; 夜の街 shares only
+    # the particle の with 月の光, which is no reason (the test above asks no why of a の)
+    from recommender.config import default_settings
+    from recommender.explore import similar_setup, similar_tracks
+    from test_explore import make_library, tid
+    lib = make_library([("夜に駆ける", "A", "a"), ("月の光", "B", "b"), ("夜の街", "C", "c"), ("夜に咲く", "D", "d")])
+    scorers, _, _ = similar_setup(default_settings(), lib)
+
+    def whys(seed: str) -> dict:
+        out = similar_tracks(lib, seed, {"content": scorers["content"]}, n=10)
+        return dict(zip(out["track_id"], out["why"]))
+    assert whys(tid(0))[tid(3)] == "shares name words '夜に', '夜'"
+    assert "の" not in whys(tid(1))[tid(2)]
+
+
 def test_an_emoji_made_of_joined_emoji_is_shown_whole_and_a_lone_joiner_still_escaped():
     # `recommend playlists` showed the playlist "👨‍👩‍👧 Family" as "👨\u200d👩\u200d👧 Family"
     from recommender.safetext import visible
