@@ -95,6 +95,17 @@ def test_a_stamp_far_ahead_of_the_clock_is_remembered_no_longer(stamp, remembere
     assert younger_than(stamp, 30, UTC8) is remembered
 
 
+def test_a_stamp_is_believed_as_the_time_it_says_up_to_a_day_ahead_of_the_clock_given():
+    # the time a lock's start or a run's is shown as: the stamp; up to a day ahead, now (never
+    # a time to come); further ahead, unknown; by the clock given (not this machine's)
+    from recommender.isotime import believed_time, remembered_until
+    assert believed_time("2026-11-29T08:00:00Z", UTC8) == UTC8 - timedelta(days=1)
+    assert believed_time("2026-11-30T10:00:00Z", UTC8) == UTC8
+    assert believed_time("2026-12-01T08:00:01Z", UTC8) is None and believed_time("soon", UTC8) is None
+    assert remembered_until("2026-11-29T08:00:00Z", 7, UTC8) == UTC8 + timedelta(days=6)
+    assert remembered_until("2026-12-01T08:00:01Z", 7, UTC8) is None
+
+
 def test_a_stamp_a_little_ahead_is_no_memory_of_zero_days():
     from recommender.isotime import younger_than
     assert not younger_than("2026-11-30T10:00:00Z", 0, UTC8)
