@@ -1236,6 +1236,19 @@ def test_a_lost_create_reads_public_from_the_playlist_not_the_listing(env):
     assert env.server.account.playlist(result.playlist_id)["public"] is False
 
 
+def test_a_lost_create_that_spotify_made_public_gets_no_track_until_private(env):
+    """The two together: the create's answer lost (502 after it was applied) and the playlist
+    made public against the ask. Its "public" is read from the playlist, as the test above has
+    it, and it gets nothing while Spotify keeps it public (exit 3), as a create answered does."""
+    tracks = small_ids(env.server)
+    env.server.keeps_public = True
+    env.server.add_fault(Fault(method="POST", path=r"^/v1/me/playlists$", status=502, apply_first=True))
+    with pytest.raises(AuthError) as err:
+        env.run(tracks[:5])
+    assert err.value.exit_code == 3 and "Make private" in str(err.value)
+    assert len(env.ours()) == 1 and env.ours()[0]["public"] is True and env.ours()[0]["items"] == []
+
+
 def test_a_gone_track_is_looked_for_only_among_the_tracks_of_the_refused_write(big):
     """IntelliMerge #17 (its fix noted 2026-02): a write naming a track Spotify no longer has
     is refused with 400 "Payload contains a non-existing ID". The tool then looked up every new
