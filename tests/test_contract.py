@@ -865,6 +865,17 @@ def test_a_track_gone_from_the_catalogue_is_left_out_of_the_write_and_said_so(en
     assert env.managed()["pending"] is None
 
 
+def test_the_gone_tracks_note_names_three_and_says_when_there_are_more(env):
+    tracks = small_ids(env.server)
+    env.run(tracks[:5])
+    for t in tracks[6:9] + tracks[10:14]:
+        env.server.remove_track(t)
+    three = [m for m in env.run(tracks[:5] + tracks[6:10]).messages if "no longer has" in m]
+    assert three == [f"left out 3 tracks Spotify no longer has ({', '.join(tracks[6:9])})"]
+    four = [m for m in env.run(tracks[:5] + tracks[10:15]).messages if "no longer has" in m]
+    assert four == [f"left out 4 tracks Spotify no longer has ({', '.join(tracks[10:13])}, ...)"]
+
+
 def test_a_gone_track_after_the_first_100_is_reported_against_the_playlist_before_the_run(tmp_path):
     """Over 100 tracks the first write (a replace of 100) goes through and the add of the rest
     is refused for a gone track: the retry starts from that half-written list. What the run
