@@ -1164,6 +1164,18 @@ def test_a_description_spotify_refuses_does_not_stop_the_playlist_being_created(
     assert len(env.ours()) == 1
 
 
+@pytest.mark.parametrize("status, marker_alone", [(403, False), (400, True)])
+def test_a_create_refused_for_another_reason_is_not_tried_again_with_the_marker_alone(standin, tmp_path, status,
+                                                                                     marker_alone):
+    """Only a 400 to another description is taken for a refused description (the test above):
+    a 403, or a 400 to the marker alone, stops the run as it is, with one create sent."""
+    env = Env(standin, tmp_path / "cache", **({"playlist.description": publish.MARKER} if marker_alone else {}))
+    standin.add_fault(Fault(method="POST", path=r"^/v1/me/playlists$", status=status, message="Refused"))
+    with pytest.raises(SpotifyError, match=str(status)):
+        env.run(small_ids(standin)[:5])
+    assert [r.path for r in env.writes()] == ["/v1/me/playlists"] and env.ours() == []
+
+
 def test_a_create_whose_answer_is_lost_uses_the_playlist_spotify_made(env):
     """spotipy #1170 (2024-11): creating a private playlist answered 502 (spotipy retried the
     POST on its own). Ours never retries a create, but a create Spotify applied and then
