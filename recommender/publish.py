@@ -733,12 +733,12 @@ def added_after_removal(info: dict, latest: dict[str, str], ours: set[str]) -> s
 
 def description(settings, weights: dict[str, float]) -> str:
     """The managed playlist's description: ``playlist.description`` with its date and weights
-    (a template that does not format is refused where the settings are read: ``config.template_problem``)."""
+    (a template that does not format is refused where the settings are read: ``config.template_problem``);
+    ``fit_description`` adds the marker when it lacks it, as it is written."""
     date = utc_now().strftime("%Y-%m-%d")
     from .config import weights_text
     w = weights_text({k: v for k, v in weights.items() if v > 0})  # the scorers that count, as the table's title
-    text = settings.playlist.description.format(date=date, weights=w)
-    return text if MARKER in text else f"{text} {MARKER}"
+    return settings.playlist.description.format(date=date, weights=w)
 
 
 @dataclass

@@ -180,6 +180,9 @@ def test_literal_braces_in_the_description_are_written_as_braces(standin, tmp_pa
     result = env.run(small_ids(env.server)[:3])
     text = env.server.account.playlist(result.playlist_id)["description"]
     assert text.startswith("{mine} on 20") and text.endswith(publish.MARKER)
+    default = Env(standin, tmp_path / "other", **{"playlist.name": "other"}).run(small_ids(env.server)[:3])
+    text = env.server.account.playlist(default.playlist_id)["description"]  # the default holds the marker: once
+    assert text.startswith("Built by recommend on 20") and text.count(publish.MARKER) == 1
 
 
 def test_the_description_is_set_without_retries_or_complaints(env):
