@@ -844,6 +844,21 @@ def test_status_names_a_new_managed_playlist_by_its_own_name_not_the_renamed_one
 
 
 # ----- every playlist we managed (issue 10, item 9) ---------------------------------------------
+def test_a_create_marks_gone_only_the_managed_playlists_no_longer_listed_and_once(env):
+    """A create records which playlists of ours are gone from your playlists (`recommend
+    playlists` leaves them out until the next refresh): one unfollowed is gone, as of the
+    first run that found it so; one still listed (replaced by --new-playlist) is not."""
+    tracks = small_ids(env.server)
+    first = env.run(tracks[:4]).playlist_id
+    env.server.account.playlist(first)["followed"] = False  # you unfollow it: the next run makes another
+    second = env.run(tracks[4:8]).playlist_id
+    gone = {h["id"]: h.get("gone") for h in env.store.read_manifest()["managed_history"]}
+    assert gone[first] and gone[second] is None
+    third = env.run(tracks[8:12], new_playlist=True).playlist_id
+    again = {h["id"]: h.get("gone") for h in env.store.read_manifest()["managed_history"]}
+    assert again == {first: gone[first], second: None, third: None}  # the second is still yours, listed
+
+
 def test_after_new_playlist_and_a_lost_manifest_the_old_playlist_is_not_adopted(env):
     tracks = small_ids(env.server)
     old = env.run(tracks[:4]).playlist_id
