@@ -749,10 +749,15 @@ def test_edits_made_while_we_scored_win(env):
     state = env.state()  # read before scoring...
     remove_by_hand(env.gateway, pid, [tracks[0]])  # ...the user edits
     add_by_hand(env.gateway, pid, [tracks[20]], position=0)
-    publish.publish(env.gateway, env.store, env.settings, state, tracks[:4] + tracks[8:10], WEIGHTS)
+    result = publish.publish(env.gateway, env.store, env.settings, state, tracks[:4] + tracks[8:10], WEIGHTS)
     assert env.content(pid) == [tracks[20]] + tracks[1:4] + tracks[8:10]
+    assert "kept your edits made during this run (1 added, 1 removed)" in result.messages
     again = env.state()
     assert again.pinned == [tracks[20]] and again.user_removed == [tracks[0]]
+    remove_by_hand(env.gateway, pid, [tracks[1]])  # a removal alone is said too
+    result = publish.publish(env.gateway, env.store, env.settings, again, tracks[1:4] + tracks[8:10], WEIGHTS)
+    assert tracks[1] not in env.content(pid)
+    assert "kept your edits made during this run (0 added, 1 removed)" in result.messages
 
 
 # ----- a managed playlist the user made public (issue 10, item 10) ------------------------------
