@@ -138,6 +138,14 @@ def test_an_unchanged_list_and_description_write_nothing(standin, tmp_path):
     assert env.managed()["last_written"] == tracks[:5] and env.managed()["pending"] is None
 
 
+def test_a_pending_list_is_recorded_as_a_replace_of_its_first_100_then_adds():
+    # how a stopped run's writes are remembered: only the replace drops what it does not list
+    ids = [f"t{i}" for i in range(230)]
+    assert publish._writes_of(ids) == [{"op": "PUT", "ids": ids[:100]}, {"op": "POST", "ids": ids[100:200]},
+                                       {"op": "POST", "ids": ids[200:]}]
+    assert publish._writes_of([]) == [{"op": "PUT", "ids": []}]  # an emptied playlist: a replace
+
+
 def test_the_description_names_only_the_scorers_that_count():
     # the playlist's description listed "collaborative 0, popularity 0, audio 0" where the
     # build-playlist table's title names only the scorers with a weight
