@@ -146,6 +146,20 @@ def test_a_pending_list_is_recorded_as_a_replace_of_its_first_100_then_adds():
     assert publish._writes_of([]) == [{"op": "PUT", "ids": []}]  # an emptied playlist: a replace
 
 
+@pytest.mark.parametrize("record", [{"id": "P1"}, {"id": "P1", "last_written": "abc"}], ids=["no list", "damaged"])
+def test_a_record_without_its_list_is_read_offline_as_a_playlist_to_create(tmp_path, record):
+    # recorded_state, a dry run's state when Spotify does not answer: a record without the list
+    # it wrote (a hand edit) is none, not a crash; a damaged one is as the store reads it (none)
+    from recommender.config import load_settings
+    store, settings = Store(tmp_path), load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    store.write_manifest({"managed_playlist": {"id": "P1", "last_written": ["a", "b"], "pinned": ["b", "x"]}})
+    state = publish.recorded_state(store, settings)
+    assert (state.playlist_id, state.current, state.pinned) == ("P1", ["a", "b"], ["b"])
+    store.write_manifest({"managed_playlist": record})
+    state = publish.recorded_state(store, settings)
+    assert (state.playlist_id, state.current, state.pinned) == (None, [], [])
+
+
 def test_the_description_names_only_the_scorers_that_count():
     # the playlist's description listed "collaborative 0, popularity 0, audio 0" where the
     # build-playlist table's title names only the scorers with a weight
