@@ -732,6 +732,45 @@ def test_a_write_of_a_stopped_run_landing_after_the_next_run_is_not_taken_for_th
         server.stop()
 
 
+def test_a_write_of_unknown_fate_is_still_remembered_after_a_run_stopped_before_its_writes(tmp_path):
+    """A stopped run's write is still on its way when the next night finishes the job (so it
+    is remembered as of unknown fate), and the night after is stopped before any write of its
+    own (the quota). The write lands after that. The run after must still know it for ours: a
+    stopped run's record keeps the writes of unknown fate the record before it held."""
+    server, env = late_env(tmp_path, land_in_wait=False)
+    try:
+        night = BULK_IDS[:140]
+        pid = env.run(night).playlist_id
+        stopped = BULK_IDS[:100] + BULK_IDS[130:140] + BULK_IDS[200:204]
+        server.add_fault(late_write("POST", late=60))
+        add_items = env.gateway.add_items
+
+        def stopped_while_waiting(playlist_id, uris):
+            try:
+                return add_items(playlist_id, uris)
+            except AmbiguousWrite:
+                raise KeyboardInterrupt from None
+        env.gateway.add_items = stopped_while_waiting
+        with pytest.raises(KeyboardInterrupt):
+            env.run(stopped)
+        env.gateway.add_items = add_items
+        env.run(night)  # finishes the job; the stopped write is of unknown fate
+        assert env.managed()["unsettled"] == [{"op": "POST", "ids": stopped[100:]}]
+        server.add_fault(Fault(method="POST", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
+        with pytest.raises(RateLimited):
+            env.run(BULK_IDS[:150])  # the night after (10 tracks to add): stopped before it wrote anything
+        assert env.managed()["unsettled"] == [{"op": "POST", "ids": stopped[100:]}]
+        server.wait_late(now=True)  # the old write lands now: 4 tracks no list of the runs holds
+        assert BULK_IDS[200] in env.content(pid)
+
+        state = env.state()
+        assert state.pinned == [] and state.user_removed == []
+        env.run(BULK_IDS[:150])
+        assert env.content(pid) == BULK_IDS[:150] and env.state().pinned == []
+    finally:
+        server.stop()
+
+
 def test_a_write_refused_by_the_quota_leaves_no_write_of_unknown_fate(big):
     """A stop on a refused write (the quota) left nothing on its way: the run that finishes the
     list remembers no write of unknown fate, and the next removal by hand is yours as ever."""
