@@ -14,7 +14,7 @@ import pytest
 from recommender.errors import NotEnoughData, UsageError
 from recommender.library import Library
 from recommender.moods import (ClassifierReport, MoodClassifier, classify_library, cluster_playlist, mood_labels,
-                               mood_recommend, mood_target, normalise_mood, plot_clusters, quadrant)
+                               mood_point, mood_recommend, mood_target, normalise_mood, plot_clusters, quadrant)
 from deprecation_marks import DEPRECATIONS_OF_OURS
 
 pytestmark = DEPRECATIONS_OF_OURS
@@ -115,6 +115,23 @@ def test_mood_recommend_returns_the_mood_quadrant_first():
         assert out["distance"].is_monotonic_increasing
         assert out["name"].str.startswith(mood).all()
         assert ((out["score"] > 0) & (out["score"] <= 1)).all()
+
+
+def test_a_point_of_the_plane_is_taken_from_0_to_1_and_anything_else_is_named_and_refused():
+    """``mood_point`` is a function of the package (the CLI and the web app check their own
+    input first): the edges of the plane are points, a value outside it or not a number is
+    refused with the axis and the value named."""
+    lib = make_library(corner_rows())
+    out = mood_point(lib, 1, 0.0, n=3)
+    assert out.attrs["target"] == (1.0, 0.0) and out["mood"].tolist() == ["calm"] * 3
+    for valence, energy, said in [(1.5, 0.5, "valence must be a number from 0 to 1, got 1.5"),
+                                  (0.5, -0.1, "energy must be a number from 0 to 1, got -0.1"),
+                                  (float("nan"), 0.5, "valence must be a number from 0 to 1, got nan"),
+                                  (True, 0.5, "valence must be a number from 0 to 1, got True"),
+                                  (0.5, "0.5", "energy must be a number from 0 to 1, got '0.5'")]:
+        with pytest.raises(UsageError) as err:
+            mood_point(lib, valence, energy)
+        assert str(err.value) == said
 
 
 def test_a_moods_own_tracks_come_before_nearer_tracks_of_another_mood():
