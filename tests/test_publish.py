@@ -1417,6 +1417,22 @@ def test_a_whole_second_since_in_the_listings_own_second_counts_as_made_since(tm
     assert len(publish.managed_history(store)) == 4
 
 
+def test_a_playlist_found_gone_before_the_last_listing_is_not_hidden_from_it(tmp_path):
+    """`recommend playlists` leaves out ours that a run found gone (unfollowed or deleted) since
+    the cache's listing, which still holds them. One found gone before that listing and listed
+    by it again (you restored it in Spotify, or followed it again) is yours to see; one whose
+    stamp is unreadable counts as gone since, as does every one when no listing time is known."""
+    store = Store(tmp_path)
+    store.update_manifest(listed_at="2026-11-30T10:00:00+00:00", managed_history=[
+        {"id": "restored", "name": "a", "gone": "2026-11-29T10:00:00+00:00"},
+        {"id": "since", "name": "b", "gone": "2026-11-30T11:00:00+00:00"},
+        {"id": "unreadable", "name": "c", "gone": "yesterday"},
+        {"id": "kept", "name": "d"}])
+    assert publish.gone_since_listing(store) == {"since", "unreadable"}
+    store.update_manifest(listed_at=None, fetched_at=None)
+    assert publish.gone_since_listing(store) == {"restored", "since", "unreadable"}
+
+
 @pytest.mark.parametrize("ahead", [timedelta(hours=2), timedelta(days=3)])
 def test_a_listing_stamped_ahead_of_the_clock_hides_no_playlist_made_since(tmp_path, ahead):
     # a refresh by a clock set ahead (set right since) stamped its listing in the future: every
