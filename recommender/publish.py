@@ -894,7 +894,7 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
                      plural(len(swapped), "track"))
             written_as.update(swapped)
             ours |= set(swapped.values())
-            desired = list(current)
+            desired = list(dict.fromkeys(current))  # two picks stored as one song: it stays once
         extra = [t for t in dict.fromkeys(current) if t not in ours]
         if extra:  # added by the user while we were writing: keep them, first, like any pin
             log.info("keeping %d %s added to the managed playlist during the write", len(extra),
@@ -909,10 +909,11 @@ def _stored_as(desired: list[str], current: list[str], ours: set[str]) -> dict[s
     """{track written: the id Spotify stored instead} when the playlist read back (``current``)
     is ``desired`` with some tracks in place swapped for ids we never wrote: adding a track can
     add the same song under a newer id ("adding the old ID adds the new ID", spotipy #1097), and
-    that write would be repeated for ever. Empty when the list differs in any other way, or
-    when a track read back is one of ``ours`` (the playlist's earlier tracks: a replace that did
-    not land, or a stale read, is no swap)."""
-    if len(current) != len(desired) or len(set(current)) != len(current):
+    that write would be repeated for ever; two releases of one song may both be stored as the
+    same id (then it stands twice in ``current``, and the caller keeps it once). Empty when the
+    list differs in any other way, or when a track read back is one of ``ours`` (the playlist's
+    earlier tracks: a replace that did not land, or a stale read, is no swap)."""
+    if len(current) != len(desired):
         return {}
     here, want = set(current), set(desired)
     swapped = {d: c for d, c in zip(desired, current) if d != c}
@@ -1349,8 +1350,9 @@ def _learned_from_write(result: PublishResult, applied: Applied, pinned: list[st
     if applied.written_as:
         written_as.update(applied.written_as)
         n = len(applied.written_as)
+        once = ", each song once" if len(set(applied.written_as.values())) < n else ""
         result.messages.append(f"Spotify put {n} {plural(n, 'track')} in the playlist under another id "
-                               "(the same song from another release); kept as Spotify has them")
+                               f"(the same song from another release); kept as Spotify has them{once}")
     return pinned
 
 

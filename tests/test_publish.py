@@ -1165,6 +1165,28 @@ def test_a_track_spotify_stores_under_another_id_is_kept_not_rewritten_every_run
     assert old in big.state().user_removed and new in big.state().user_removed
 
 
+def test_two_picks_spotify_stores_as_one_song_are_kept_once_not_rewritten_every_run(big):
+    """Two releases of one song that the build's duplicate check did not join (no shared ISRC,
+    titles apart), both stored by Spotify under its one newer id: the read-back held that id
+    twice and was taken for no swap, every round wrote the list again, and the run stopped with
+    exit 5 ("Spotify kept failing writes"), each night. Now the song is kept once, where the
+    first of the two stood, and the next run writes nothing."""
+    a, b, new = BULK_IDS[130], BULK_IDS[131], BULK_IDS[299]
+    big.server.written_as = {a: new, b: new}
+    desired = BULK_IDS[:150]
+    result = big.run(desired)
+    kept = [new if t == a else t for t in desired if t != b]
+    assert big.content(result.playlist_id) == kept and big.managed()["last_written"] == kept
+    assert "kept as Spotify has them, each song once" in result.messages[-1]
+    state = big.state()
+    assert state.pinned == [] and state.user_removed == []
+    big.sent.clear()
+    assert big.run(desired).plan.unchanged
+    assert not [u for m, u, _ in big.sent if u.endswith("/items")]
+    remove_by_hand(big.gateway, result.playlist_id, [new])  # you remove that song in the app: both picks
+    assert {a, b, new} <= set(big.state().user_removed)
+
+
 def test_a_pick_spotify_stores_under_another_id_that_goes_grey_is_known_by_the_id_we_recommended(big):
     """The read of the managed playlist finds the id Spotify stored greyed out; the pick is
     known by the id we recommended (``written_as``), which must be the one left out, or the
