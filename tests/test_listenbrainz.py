@@ -224,9 +224,16 @@ def test_cache_entries_with_an_untrustworthy_date_are_asked_again(tmp_path):
     assert c.get("isrc", "GOOD") == c.get("isrc", "NAIVE") == {"recordings": []}
 
 
+RATE_HEADERS = {"busy": {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset-In": "4"},
+                "some left": {"X-RateLimit-Remaining": "3", "X-RateLimit-Reset-In": "4"},
+                "remaining only": {"X-RateLimit-Remaining": "0"},
+                "reset only": {"X-RateLimit-Reset-In": "4"}}
+
+
 class _Misbehaving:
     """A server on 127.0.0.1 answering every GET one way: "drip" (a body promised of 100 kB, one
-    byte each 0.1 s), "huge" (a body past MAX_BODY_BYTES) or "loop" (a redirect to itself)."""
+    byte each 0.1 s), "huge" (a body past MAX_BODY_BYTES), "loop" (a redirect to itself), or an
+    empty list with the rate-limit headers of ``RATE_HEADERS[mode]``."""
 
     def __init__(self, mode: str):
         import http.server
@@ -240,11 +247,11 @@ class _Misbehaving:
             def do_GET(self):
                 outer.hits += 1
                 try:
-                    if mode == "busy":  # an answer, and no request left in the window for 4 s
+                    if mode in RATE_HEADERS:  # an answer, with ("busy") no request left in the window for 4 s
                         self.send_response(200)
                         self.send_header("Content-Length", "2")
-                        self.send_header("X-RateLimit-Remaining", "0")
-                        self.send_header("X-RateLimit-Reset-In", "4")
+                        for header, value in RATE_HEADERS[mode].items():
+                            self.send_header(header, value)
                         self.end_headers()
                         self.wfile.write(b"[]")
                     elif mode == "loop":
@@ -301,6 +308,22 @@ def test_an_answer_that_never_ends_is_too_big_or_redirects_in_a_loop_is_bounded(
         assert server.hits <= 2 * (1 + 3)
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("mode", ["some left", "remaining only", "reset only"])
+def test_rate_limit_headers_wait_only_when_none_is_left_and_the_reset_is_said(mode):
+    """The window's headers come as a pair (X-RateLimit-Remaining, X-RateLimit-Reset-In): the
+    next request waits only when none is left and the reset is said. A server or proxy sending
+    one of them alone, or requests left, gets no wait, and never a crash."""
+    sleeps: list[float] = []
+    server = _Misbehaving(mode)
+    try:
+        c = JsonService(server.url, "test/1", name="ListenBrainz", sleep=sleeps.append, max_retries=2,
+                        max_retry_wait=30.0, long_wait="stop")
+        assert [c.request("GET", "x") for _ in range(3)] == [[], [], []]
+    finally:
+        server.close()
+    assert sleeps == [] and server.hits == 3
 
 
 def test_the_waits_a_service_asks_for_add_up_to_a_bound_a_run():
