@@ -271,6 +271,22 @@ def test_musicbrainz_limiting_us_is_named_in_the_message(tmp_path, mb_standin):
     assert "\n" not in text and "\x1b" not in text and "\\x1b[2J" in text and len(text) <= 163
 
 
+@pytest.mark.parametrize("body, text", [
+    ({"message": "Too many requests"}, ' "Too many requests"'),  # ListenBrainz's key
+    ({"error": 503, "message": "down for maintenance"}, ' "down for maintenance"'),  # the first text said
+    ({"code": 503}, ""), ({"error": None}, ""), (["slow down"], ""), ("slow down", ""), (None, "")])
+def test_a_refusals_words_are_its_error_or_message_text_and_any_other_body_says_nothing(body, text):
+    """A refusal's body is a stranger's JSON: only a text under ``error`` or ``message`` is
+    said; a number there, a list, a bare string or no such key adds nothing, never a crash
+    on the way to the one-line error."""
+    from recommender.services.http import said
+
+    class Answer:
+        def json(self):
+            return body
+    assert said(Answer()) == text
+
+
 def test_other_client_errors_are_not_retried(mb_standin):
     client = mb.MusicBrainzClient(mb_standin.base_url, UA, rate=500)
     mb_standin.fail(400, times=1)
