@@ -148,9 +148,13 @@ def test_5xx_and_malformed_bodies_are_retried_a_bounded_number_of_times(lb):
     assert c.request("GET", f"popularity/top-recordings-for-artist/{artist_mbid('A')}")
     assert sleeps == [1.0, 2.0]
     lb.fail(503, times=10)
-    with pytest.raises(ServiceError, match="kept failing"):
+    sleeps.clear()
+    sent = lb.requests_to("top-recordings")
+    with pytest.raises(ServiceError, match="kept failing .* after 3 attempts"):
         c.request("GET", f"popularity/top-recordings-for-artist/{artist_mbid('A')}")
     assert max(sleeps) <= 5.0
+    # max_retries 2: three requests, a wait before each retry and none after the last one
+    assert lb.requests_to("top-recordings") - sent == 3 and sleeps == [1.0, 2.0]
 
 
 def test_budget_is_shared_and_stops_requests(lb):
