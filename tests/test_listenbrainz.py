@@ -236,7 +236,8 @@ RATE_HEADERS = {"busy": {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset-In": "
 
 class _Misbehaving:
     """A server on 127.0.0.1 answering every GET one way: "drip" (a body promised of 100 kB, one
-    byte each 0.1 s), "huge" (a body past MAX_BODY_BYTES), "loop" (a redirect to itself), or an
+    byte each 0.1 s), "huge" (a body past MAX_BODY_BYTES), "loop" (a redirect to itself), "down"
+    (503 with no wait asked), or an
     empty list with the rate-limit headers of ``RATE_HEADERS[mode]``."""
 
     def __init__(self, mode: str):
@@ -258,6 +259,10 @@ class _Misbehaving:
                             self.send_header(header, value)
                         self.end_headers()
                         self.wfile.write(b"[]")
+                    elif mode == "down":  # 503, no wait asked
+                        self.send_response(503)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
                     elif mode == "loop":
                         self.send_response(302)
                         self.send_header("Location", self.path)
@@ -348,3 +353,26 @@ def test_the_waits_a_service_asks_for_add_up_to_a_bound_a_run():
     finally:
         server.close()
     assert ASKED_TOTAL_S - 5 <= sum(sleeps) <= ASKED_TOTAL_S and server.hits < 40, (sleeps, server.hits)
+
+
+@pytest.mark.parametrize("mode, long_wait", [("busy", "cap"), ("down", "stop")])
+def test_only_the_waits_a_discovery_client_is_asked_for_count_to_the_runs_bound(mode, long_wait):
+    """The bound on the waits a service asks for is discovery's (``long_wait="stop"``):
+    MusicBrainz's client, which cuts a long wait and goes on, waits what it is asked however
+    long that adds up to; and our own back-off after a 503 that asked for nothing does not
+    count to the bound (each request still ends after max_retries)."""
+    from recommender.services.http import ASKED_TOTAL_S
+    sleeps: list[float] = []
+    server = _Misbehaving(mode)
+    try:
+        c = JsonService(server.url, "test/1", name="ListenBrainz", sleep=sleeps.append, max_retries=2,
+                        max_retry_wait=30.0, long_wait=long_wait)
+        for _ in range(45):
+            if mode == "busy":
+                assert c.request("GET", "x") == []
+            else:
+                with pytest.raises(ServiceError, match="kept failing"):
+                    c.request("GET", "x")
+    finally:
+        server.close()
+    assert sum(sleeps) > ASKED_TOTAL_S and c.asked_waited == 0
