@@ -157,6 +157,23 @@ def test_5xx_and_malformed_bodies_are_retried_a_bounded_number_of_times(lb):
     assert lb.requests_to("top-recordings") - sent == 3 and sleeps == [1.0, 2.0]
 
 
+@pytest.mark.parametrize("overrides, url, needed", [
+    ({}, "https://api.listenbrainz.org/1/", True),
+    ({"enrich.contact": "me@example.org"}, "https://api.listenbrainz.org/1/", False),
+    ({"enrich.user_agent": "my-tool/1 ( me@example.org )"}, "https://musicbrainz.org/ws/2/", False),
+    ({}, "http://127.0.0.1:8123/1/", False), ({}, "http://localhost:8123/1/", False), ({}, "http://[::1]:8123/", False),
+    ({}, "http://192.168.1.20:5000/ws/2/", True)])
+def test_a_request_needs_a_contact_unless_one_is_set_or_the_server_is_on_this_machine(tmp_path, overrides, url,
+                                                                                     needed):
+    """The one warning about a missing contact is for requests that reach someone else's
+    server without one: a contact or a User-Agent of your own is enough, and a stand-in or your
+    own mirror on this machine asks for nothing (one on your network might be anyone's)."""
+    from recommender.config import load_settings
+    from recommender.services.http import needs_contact
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), **overrides})
+    assert needs_contact(settings, url) is needed
+
+
 def test_budget_is_shared_and_stops_requests(lb):
     budget = Budget(2)
     c = client(lb, [], budget=budget)
