@@ -245,6 +245,22 @@ def test_a_report_or_chart_to_standard_output_or_dash_is_refused_before_the_work
     assert not (tmp_path / "-").exists()
 
 
+def test_a_report_named_again_is_written_over_and_a_pipe_is_refused_before_the_work(tmp_path):
+    """`--report r.html` of last week names a file that exists: it is written over (a check
+    that refused every existing file would stop each weekly run), as are a new file and a
+    folder's file; a pipe is refused before the work, as the write would refuse it after."""
+    from recommender.errors import StorageError
+    from recommender.store import check_output
+    last = tmp_path / "r.html"
+    last.write_text("last week's")
+    check_output(last)
+    check_output(tmp_path / "new" / "r.html")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(StorageError, match="not a regular file"):
+        check_output(fifo)
+
+
 @pytest.mark.parametrize("args", [["--version", "--json"], ["--json", "--version"]])
 def test_the_version_with_json_is_one_json_document(args):
     # `recommend --version --json | jq .version` failed: the text line came instead
