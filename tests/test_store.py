@@ -200,6 +200,28 @@ def test_a_save_removes_the_copy_an_older_version_left_in_the_other_directory(tm
     assert list(one.load_frame("saved_tracks")["track_id"]) == ["a"]
 
 
+def test_a_login_as_another_account_sets_aside_its_own_state_keeps_the_shared_and_gives_it_back(tmp_path):
+    """``switch_account``: the managed playlist and your removals are the account's own (set
+    aside under ``accounts``, given back when it logs in again); the cache's fetch time goes
+    (the new account's library is pulled); what belongs to the app and this machine, such as
+    Spotify's refusal of audio features to this app, stays for every account."""
+    store = Store(tmp_path)
+    mine = {"managed_playlist": {"id": "p1", "name": "recommend: for you"}, "user_removed": ["t1"]}
+    store.write_manifest({"user_id": "me", "fetched_at": "2026-12-01T00:00:00+00:00",
+                          "audio_features_forbidden": "2026-12-01", **mine})
+    before, now = store.switch_account("other")
+    assert before == "me" and now == store.read_manifest()
+
+    def kept(manifest):  # (the file's schema version aside)
+        return {k: v for k, v in manifest.items() if k != "schema_version"}
+    assert kept(now) == {"user_id": "other", "audio_features_forbidden": "2026-12-01", "accounts": {"me": mine}}
+    store.update_manifest(managed_playlist={"id": "p2", "name": "recommend: for you"})
+    assert kept(store.switch_account("me")[1]) == {
+        "user_id": "me", "audio_features_forbidden": "2026-12-01", **mine,
+        "accounts": {"other": {"managed_playlist": {"id": "p2", "name": "recommend: for you"}}}}
+    assert store.switch_account("me") == (None, store.read_manifest())  # the same account: nothing moves
+
+
 def test_a_missing_frame_means_no_cached_library(tmp_path):
     store = Store(tmp_path)
     store.write_manifest({"fetched_at": "2026-01-01T00:00:00+00:00", "user_id": "u"})
