@@ -688,6 +688,28 @@ def test_a_write_applied_after_the_run_is_not_taken_for_the_users_edit(tmp_path,
         server.stop()
 
 
+def stopped_with_a_late_add_on_its_way(server: StandinServer, env: Env) -> tuple[list[str], str, list[str]]:
+    """A night's run writes ``night`` (140 tracks); the next is stopped (Ctrl-C) while the
+    answer to its add (``stopped[100:]``: 10 of the night's tracks and 4 others) is awaited,
+    which Spotify applies 60 s late. Returns ``night``, the playlist's id and ``stopped``."""
+    night = BULK_IDS[:140]
+    pid = env.run(night).playlist_id
+    stopped = BULK_IDS[:100] + BULK_IDS[130:140] + BULK_IDS[200:204]  # other picks
+    server.add_fault(late_write("POST", late=60))
+    add_items = env.gateway.add_items
+
+    def stopped_while_waiting(playlist_id, uris):  # the signal comes while the answer is awaited
+        try:
+            return add_items(playlist_id, uris)
+        except AmbiguousWrite:
+            raise KeyboardInterrupt from None
+    env.gateway.add_items = stopped_while_waiting
+    with pytest.raises(KeyboardInterrupt):
+        env.run(stopped)
+    env.gateway.add_items = add_items
+    return night, pid, stopped
+
+
 @pytest.mark.parametrize("killed", [False, True])
 def test_a_write_of_a_stopped_run_landing_after_the_next_run_is_not_taken_for_the_users_adds(tmp_path, killed):
     """A nightly run stopped (SIGTERM, Ctrl-C) while its second write was on its way; the next
@@ -698,21 +720,7 @@ def test_a_write_of_a_stopped_run_landing_after_the_next_run_is_not_taken_for_th
     a run killed outright (no record of what it left on its way): any write of its list."""
     server, env = late_env(tmp_path, land_in_wait=False)
     try:
-        night = BULK_IDS[:140]
-        pid = env.run(night).playlist_id
-        stopped = BULK_IDS[:100] + BULK_IDS[130:140] + BULK_IDS[200:204]  # other picks
-        server.add_fault(late_write("POST", late=60))
-        add_items = env.gateway.add_items
-
-        def stopped_while_waiting(playlist_id, uris):  # the signal comes while the answer is awaited
-            try:
-                return add_items(playlist_id, uris)
-            except AmbiguousWrite:
-                raise KeyboardInterrupt from None
-        env.gateway.add_items = stopped_while_waiting
-        with pytest.raises(KeyboardInterrupt):
-            env.run(stopped)
-        env.gateway.add_items = add_items
+        night, pid, stopped = stopped_with_a_late_add_on_its_way(server, env)
         assert env.managed()["pending"] == stopped
         if killed:  # kill -9: the stop recorded nothing
             env.store.update_manifest(managed_playlist={k: v for k, v in env.managed().items() if k != "cut_off"})
@@ -739,21 +747,7 @@ def test_a_write_of_unknown_fate_is_still_remembered_after_a_run_stopped_before_
     stopped run's record keeps the writes of unknown fate the record before it held."""
     server, env = late_env(tmp_path, land_in_wait=False)
     try:
-        night = BULK_IDS[:140]
-        pid = env.run(night).playlist_id
-        stopped = BULK_IDS[:100] + BULK_IDS[130:140] + BULK_IDS[200:204]
-        server.add_fault(late_write("POST", late=60))
-        add_items = env.gateway.add_items
-
-        def stopped_while_waiting(playlist_id, uris):
-            try:
-                return add_items(playlist_id, uris)
-            except AmbiguousWrite:
-                raise KeyboardInterrupt from None
-        env.gateway.add_items = stopped_while_waiting
-        with pytest.raises(KeyboardInterrupt):
-            env.run(stopped)
-        env.gateway.add_items = add_items
+        night, pid, stopped = stopped_with_a_late_add_on_its_way(server, env)
         env.run(night)  # finishes the job; the stopped write is of unknown fate
         assert env.managed()["unsettled"] == [{"op": "POST", "ids": stopped[100:]}]
         server.add_fault(Fault(method="POST", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
