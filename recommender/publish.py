@@ -328,48 +328,56 @@ class PublishResult:
     order_kept: bool = False  # the playlist keeps its order, not the scores' (``_drift_kept``)
 
 
-def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None = None,
-         adders: dict[str, str] | None = None, unplayable: dict[str, str] | None = None,
-         latest: dict[str, str] | None = None, labels: dict | None = None) -> list[str]:
-    """Track ids of playlist entries; ``others`` collects what a rewrite would drop that the
-    user put there ("episode", "local file"; an unavailable, null entry is not counted);
-    ``stamps`` collects each track's ``added_at`` (a replace gives every entry a new one), of
-    its first entry, ``latest`` of its last added (a duplicate added by hand);
-    ``adders`` each track's ``added_by`` id ("" when Spotify does not say); ``unplayable`` the
-    tracks Spotify says do not play for you (entries read with a market), with the reason;
-    ``labels`` each track's (name, artists)."""
-    from .spotify.parse import entry_object, entry_track, playable, restriction, track_row
-    out = []
-    for entry in entries:
-        obj = entry_track(entry)
-        if obj is not None:
-            out.append(obj["id"])
-            if labels is not None:
-                row = track_row(obj)  # as the cache's tracks frame holds it: label_parts' spelling
-                labels.setdefault(obj["id"], (str(row["name"]), ", ".join(row["artist_names"])))
-            if unplayable is not None and not playable(entry_object(entry)):
-                unplayable.setdefault(obj["id"], restriction(entry_object(entry)))
-            if stamps is not None and isinstance(entry, dict):
-                stamps.setdefault(obj["id"], str(entry.get("added_at")))
-            if latest is not None and isinstance(entry, dict) and entry.get("added_at"):
-                latest[obj["id"]] = max(latest.get(obj["id"], ""), str(entry["added_at"]))
-            if adders is not None and isinstance(entry, dict):
-                by = entry.get("added_by")
-                adders.setdefault(obj["id"], str((by.get("id") if isinstance(by, dict) else None) or ""))
-        elif others is not None and isinstance(entry, dict):
-            item = entry_object(entry)
-            item = item if isinstance(item, dict) else {}
-            if entry.get("is_local") or item.get("is_local"):
-                others.append("local file")
-            elif item.get("type") == "episode":
-                others.append("episode")
-    return out
+@dataclass
+class ReadBack:
+    """A playlist as read (``read_back``): its snapshot and track ids in order (null, episode and
+    local entries skipped), with what each entry says of its track."""
 
+    snapshot: str | None
+    ids: list[str] = field(default_factory=list)
+    public: bool | None = None  # as the playlist's own object says
+    # what a rewrite would drop that the user put there ("episode", "local file"; an
+    # unavailable, null entry is not counted)
+    others: list[str] = field(default_factory=list)
+    stamps: dict[str, str] = field(default_factory=dict)  # track -> added_at of its first entry
+    latest: dict[str, str] = field(default_factory=dict)  # track -> added_at of its last (a duplicate added by hand)
+    adders: dict[str, str] = field(default_factory=dict)  # track -> added_by id ("" when Spotify does not say)
+    # read with a market: the tracks Spotify says do not play for you, with the reason
+    unplayable: dict[str, str] = field(default_factory=dict)
+    objects: dict[str, dict] = field(default_factory=dict)  # track -> its first entry's track object
 
-def _market(unplayable: dict | None) -> dict[str, str]:
-    """The query of a read that fills ``unplayable``: as your country sees the playlist."""
-    from .spotify.parse import MARKET
-    return {"market": MARKET} if unplayable is not None else {}
+    def labels(self) -> dict[str, tuple[str, str]]:
+        """Each track's (name, artists), as the cache's tracks frame spells them (label_parts')."""
+        from .spotify.parse import track_row
+        rows = {tid: track_row(obj) for tid, obj in self.objects.items()}
+        return {tid: (str(row["name"]), ", ".join(row["artist_names"])) for tid, row in rows.items()}
+
+    def add(self, entries, market: bool) -> None:
+        """The playlist entries ``entries`` (read with a ``market`` or not) added."""
+        from .spotify.parse import entry_object, entry_track, playable, restriction
+        for entry in entries:
+            obj = entry_track(entry)
+            if obj is None:
+                if isinstance(entry, dict):
+                    item = entry_object(entry)
+                    item = item if isinstance(item, dict) else {}
+                    if entry.get("is_local") or item.get("is_local"):
+                        self.others.append("local file")
+                    elif item.get("type") == "episode":
+                        self.others.append("episode")
+                continue
+            tid = obj["id"]
+            self.ids.append(tid)
+            self.objects.setdefault(tid, obj)
+            if market and not playable(entry_object(entry)):
+                self.unplayable.setdefault(tid, restriction(entry_object(entry)))
+            if not isinstance(entry, dict):
+                continue
+            self.stamps.setdefault(tid, str(entry.get("added_at")))
+            if entry.get("added_at"):
+                self.latest[tid] = max(self.latest.get(tid, ""), str(entry["added_at"]))
+            by = entry.get("added_by")
+            self.adders.setdefault(tid, str((by.get("id") if isinstance(by, dict) else None) or ""))
 
 
 def _writes_of(desired: list[str]) -> list[dict]:
@@ -379,38 +387,30 @@ def _writes_of(desired: list[str]) -> list[dict]:
             for i in range(0, max(len(desired), 1), MAX_WRITE)]
 
 
-def read_items(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
-               stamps: dict[str, str] | None = None, adders: dict[str, str] | None = None,
-               unplayable: dict[str, str] | None = None, latest: dict[str, str] | None = None,
-               labels: dict | None = None) -> list[str]:
-    """Track ids of a playlist, in order (null/episode/local entries skipped, see ``_ids``);
-    with ``unplayable`` read with a market (see ``read_playlist``)."""
-    return _ids(gateway.pages(f"playlists/{playlist_id}/items", **_market(unplayable)), others, stamps, adders,
-                unplayable, latest, labels)
-
-
-def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
-                  stamps: dict[str, str] | None = None, details: dict | None = None,
-                  adders: dict[str, str] | None = None, unplayable: dict[str, str] | None = None,
-                  latest: dict[str, str] | None = None, labels: dict | None = None) -> tuple[str | None, list[str]]:
-    """(snapshot id, track ids in order) of a playlist: the playlist object carries its snapshot
-    and the first page of items, the rest follows ``next``. ``details`` gets its ``public``;
-    ``others``, ``stamps``, ``adders``, ``latest`` and ``labels`` as ``_ids``; with ``unplayable`` it is read as your
-    country sees it (a market: a relinked entry still counts under its stored id) and that list
-    gets the tracks that do not play there."""
-    obj = gateway.get(f"playlists/{playlist_id}", **_market(unplayable)) or {}
-    if details is not None:
-        details["public"] = obj.get("public")
-    snapshot = obj.get("snapshot_id")
+def read_back(gateway: Gateway, playlist_id: str, market: bool = False) -> ReadBack:
+    """A playlist as read: the playlist object carries its snapshot, whether it is public and
+    the first page of items, the rest follows ``next`` (or, a bare ``{href, total}`` embedded,
+    ``/items`` pages). With ``market`` it is read as your country sees it (a relinked entry
+    still counts under its stored id) and ``unplayable`` gets the tracks that do not play there."""
+    from .spotify.parse import MARKET
+    query = {"market": MARKET} if market else {}
+    obj = gateway.get(f"playlists/{playlist_id}", **query) or {}
+    back = ReadBack(obj.get("snapshot_id"), public=obj.get("public"))
     page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
     if not isinstance(page, dict) or "items" not in page:  # a bare {href, total}: no items embedded
-        return snapshot, read_items(gateway, playlist_id, others, stamps, adders, unplayable, latest, labels)
-    entries: list = []
+        back.add(gateway.pages(f"playlists/{playlist_id}/items", **query), market)
+        return back
     while page:
-        entries.extend(page.get("items") or [])
+        back.add(page.get("items") or [], market)
         nxt = page.get("next")
         page = gateway.get(nxt) if nxt else None
-    return snapshot, _ids(entries, others, stamps, adders, unplayable, latest, labels)
+    return back
+
+
+def read_playlist(gateway: Gateway, playlist_id: str) -> tuple[str | None, list[str]]:
+    """(snapshot id, track ids in order) of a playlist (``read_back``)."""
+    back = read_back(gateway, playlist_id)
+    return back.snapshot, back.ids
 
 
 def rewritten_since(stamps: dict, now: dict[str, str], tracks: list[str]) -> bool:
@@ -528,27 +528,20 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         messages.append(f"playlist.name is now {name!r}: the managed playlist keeps its name "
                         f"{listed_name or info['name']!r} (runs never rename it: rename it in Spotify, or "
                         "`recommend build-playlist --new-playlist` starts a playlist of the new name)")
-    others: list[str] = []
-    stamps: dict[str, str] = {}
-    details: dict = {}
-    adders: dict[str, str] = {}
-    unplayable: dict[str, str] = {}
-    latest: dict[str, str] = {}
-    labels: dict[str, tuple[str, str]] = {}
     try:
-        snapshot, current = read_playlist(gateway, pid, others, stamps, details, adders, unplayable, latest, labels)
+        back = read_back(gateway, pid, market=True)
     except SpotifyError as exc:  # another account's login can list a playlist of ours it follows, never read it
         if exc.status in (403, 404) and user_id:
             _check_account(gateway, user_id)
         raise
     # the playlist's own object says whether it is public: your playlists listed can all say
     # "public" when they are not (exportify #56)
-    public = details["public"] if isinstance(details.get("public"), bool) else (listed.get(pid) or {}).get("public")
+    public = back.public if isinstance(back.public, bool) else (listed.get(pid) or {}).get("public")
     listed_description = (listed.get(pid) or {}).get("description")
     if "last_written" not in info:  # adopted (manifest lost, another computer's)
-        info = _adopted(info, stamps, current, snapshot, messages)
-    pinned, user_removed, in_flight = _your_edits(info, current, snapshot, stamps, latest, user_removed,
-                                                  slot, name, messages)
+        info = _adopted(info, back, messages)
+    pinned, user_removed, in_flight = _your_edits(info, back, user_removed, slot, name, messages)
+    current = back.ids
     pending = info.get("pending")
     written_as = {str(k): str(v) for k, v in _record_map(info, "written_as").items()}
     gone = set(user_removed)  # removing the song Spotify stored removes the one we recommended
@@ -556,9 +549,10 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     # added by another user (a collaborator): kept like your own, but not your feedback ("" unknown: yours);
     # remembered, as our next replace makes every entry "added by" you
     theirs = set(info.get("not_yours") or [])
-    not_yours = [t for t in pinned if t in theirs or (adders.get(t) and user_id and adders[t] != user_id)]
+    not_yours = [t for t in pinned if t in theirs or (back.adders.get(t) and user_id and back.adders[t] != user_id)]
     # what does not play for you, also under the id we recommended it by (jobs.not_playable keeps your pins)
-    unplayable = {**unplayable, **{t: unplayable[stored] for t, stored in written_as.items() if stored in unplayable}}
+    unplayable = {**back.unplayable, **{t: back.unplayable[stored] for t, stored in written_as.items()
+                                        if stored in back.unplayable}}
     # a stopped run's write may land after the next run has finished the job: that run remembers
     # it as of unknown fate, or the run after it takes its tracks for your adds (pins, your likes);
     # what it left on their way as its stop recorded it (CUT_OFF), else (killed outright) any write;
@@ -566,27 +560,26 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     cut_off = [] if not isinstance(pending, list) or current == pending else \
         _unsettled(info[CUT_OFF]) if isinstance(info.get(CUT_OFF), list) else _writes_of(pending)
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
-                        description=listed_description, snapshot=snapshot,
+                        description=listed_description, snapshot=back.snapshot,
                         public=bool(public), name=name, slot=slot, listed_name=listed_name,
-                        messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed),
-                        not_yours=not_yours, unplayable=unplayable, labels=labels, cut_off=cut_off,
-                        in_flight=in_flight)
+                        messages=messages, others=back.others, stamps=back.stamps, written_as=written_as,
+                        listed=set(listed), not_yours=not_yours, unplayable=unplayable, labels=back.labels(),
+                        cut_off=cut_off, in_flight=in_flight)
 
 
-def _adopted(info: dict, stamps: dict[str, str], current: list[str], snapshot: str | None,
-             messages: list[str]) -> dict:
+def _adopted(info: dict, back: ReadBack, messages: list[str]) -> dict:
     """The record of a playlist adopted without one (manifest lost, another computer's): its
     content is ours but for what was added after the write that put the rest there (the
     user's adds, said in ``messages``)."""
-    hand = set(added_after_last_write(stamps, current))
+    current = back.ids
+    hand = set(added_after_last_write(back.stamps, current))
     if hand:
         messages.append(f"{len(hand)} {plural(len(hand), 'track')} added to it after recommend last wrote it "
                         f"{plural(len(hand), 'is', 'are')} kept, as added by you")
-    return {**info, "last_written": [t for t in current if t not in hand], "snapshot": snapshot}
+    return {**info, "last_written": [t for t in current if t not in hand], "snapshot": back.snapshot}
 
 
-def _your_edits(info: dict, current: list[str], snapshot: str | None, stamps: dict[str, str],
-                latest: dict[str, str], user_removed: list[str], slot: str, name: str,
+def _your_edits(info: dict, back: ReadBack, user_removed: list[str], slot: str, name: str,
                 messages: list[str]) -> tuple[list[str], list[str], set[str]]:
     """(pinned, user_removed, in_flight): the tracks you added to the playlist since our last
     verified write (in its order, then the pins still there), every track you removed from it
@@ -595,19 +588,20 @@ def _your_edits(info: dict, current: list[str], snapshot: str | None, stamps: di
     another computer) changed: it replaced the list since our verified write, so what it
     dropped or added would ban its replacements forever and pin its picks; only what this
     computer knew stands (said in ``messages``)."""
+    current, snapshot = back.ids, back.snapshot
     pending = info.get("pending")
     unsettled = _unsettled(info.get("unsettled") or [])
     in_flight = set(pending or []) | {t for w in unsettled for t in w.get("ids", [])}  # writes of unknown fate
     known = set(info["last_written"]) | in_flight
     known |= set(info.get(ENDED_PINS) or [])  # not added by hand: you ended its pin in `recommend web`
     other = pending is None and not unsettled and snapshot != info.get("snapshot") \
-        and rewritten_since(info.get("added_at"), stamps, current)
+        and rewritten_since(info.get("added_at"), back.stamps, current)
     if other:
         messages.append(rewritten_note(slot, name))
         log.info(messages[-1])
         known |= set(current)
     else:  # removed in `recommend web`, then added to the playlist by hand: the later action wins
-        known -= added_after_removal(info, latest, in_flight)
+        known -= added_after_removal(info, back.latest, in_flight)
     pins = info.get("pinned", [])
     was_pinned, now = set(pins), set(current)
     pinned = list(dict.fromkeys([t for t in current if t not in known and t not in was_pinned]
@@ -886,8 +880,8 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
                     write("POST", desired[i:i + MAX_WRITE], min(i + MAX_WRITE, len(desired)))
             except AmbiguousWrite as exc:
                 log.warning("write to the managed playlist failed (%s); re-reading it to reconcile", exc)
-        stamps = {}
-        snapshot, current = read_playlist(gateway, playlist_id, stamps=stamps)
+        back = read_back(gateway, playlist_id)
+        snapshot, current, stamps = back.snapshot, back.ids, back.stamps
         swapped = _stored_as(desired, current, ours)
         if swapped:  # Spotify keeps those songs under other ids: take its list as written
             log.info("Spotify stored %d %s under another id; keeping them as stored", len(swapped),
@@ -990,8 +984,8 @@ def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedSt
                 return None
             raise refused
         gone |= found
-        left: list[str] = []
-        _, now = read_playlist(gateway, pid, left)
+        back = read_back(gateway, pid)
+        now, left = back.ids, back.others
         desired = [t for t in plan.desired if t not in gone]
         try:
             applied = apply_plan(gateway, pid, Plan(current=now, desired=desired), settle=settle, label=label,
@@ -1261,8 +1255,8 @@ def _edits_while_scoring(gateway: Gateway, pid: str, state: ManagedState, result
     the plan (``result.plan``) keeps your adds first and leaves out what you removed."""
     if snapshot_of(gateway, pid) == state.snapshot:
         return [], []
-    now_stamps: dict[str, str] = {}
-    _, now = read_playlist(gateway, pid, stamps=now_stamps)
+    back = read_back(gateway, pid)
+    now, now_stamps = back.ids, back.stamps
     added = [t for t in dict.fromkeys(now) if t not in set(state.current) and t not in in_flight]
     gone = [t for t in dict.fromkeys(state.current) if t not in set(now)]
     if state.stamps and rewritten_since(state.stamps, now_stamps, now):  # another writer: not edits
