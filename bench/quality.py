@@ -580,11 +580,9 @@ def persona_split(data: Path, split: str):
 
 def persona_side(lib, cat, settings, caps: list[str]):
     """One side of a comparison: (the persona result, ``per_target`` metrics) of ``settings``."""
-    from recommender.blend import ArtistMix
-    from recommender.persona import evaluate_personas, per_target
-    res, targets = evaluate_personas(lib, settings, caps=parse_caps(caps, settings), singles=False,
-                                     standins=False, keep_targets=True, cat=cat)
-    return res, per_target(targets, res.weights, settings["blend"]["normalisation"], mix=ArtistMix.from_settings(settings))
+    from recommender.persona import evaluate_personas
+    res, _ = evaluate_personas(lib, settings, caps=parse_caps(caps, settings), singles=False, standins=False, cat=cat)
+    return res, res.each
 
 
 def compared(split: str, base, variant, resamples: int = 2000, seed: int = 0, **said) -> dict:

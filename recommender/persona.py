@@ -482,6 +482,8 @@ class PersonaResult:
     reach: float
     metrics: dict[str, dict[str, float]]
     weights: dict[str, float]
+    # the blend's metrics of each target by (persona, playlist id) (``per_target``): not in ``to_dict``
+    each: dict[tuple[int, str], dict[str, float]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         out: dict = dict(self.metrics[BLEND])
@@ -538,17 +540,24 @@ def blended(t: TargetRanking, weights: Mapping[str, float], method: str = "minma
 
 
 def summarise(targets: list[TargetRanking], weights: Mapping[str, float], method: str = "minmax",
-              n: int = 10, singles: bool = True, mix: ArtistMix = ArtistMix()) -> dict[str, dict[str, float]]:
+              n: int = 10, singles: bool = True, mix: ArtistMix = ArtistMix(),
+              each: dict[tuple[int, str], dict[str, float]] | None = None) -> dict[str, dict[str, float]]:
     """Blend (and, with ``singles``, every scorer alone) metrics over ``targets`` (macro averages).
-    The blend is ``blended``."""
-    names = list(targets[0].scores.columns) if targets else []
-    methods = [BLEND, *names] if singles else [BLEND]
-    acc = {m: defaultdict(list) for m in methods}
-    for t in targets:
-        for m in methods:
-            for k, v in _ranked_metrics(t, m, weights, method, n, mix).items():
-                acc[m][k].append(v)
-    return {m: {k: round(float(np.mean(v)), 4) for k, v in d.items()} for m, d in acc.items()}
+    The blend is ``blended``; ``each``: its ``per_target`` metrics, when the caller has them."""
+    names = list(targets[0].scores.columns) if targets and singles else []
+    each = per_target(targets, weights, method, n, mix) if each is None else each
+    rows = {BLEND: list(each.values()),
+            **{m: [_ranked_metrics(t, m, weights, method, n, mix) for t in targets] for m in names}}
+    return {m: _means(r) for m, r in rows.items()}
+
+
+def _means(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Each metric's mean over ``rows`` (one per target), rounded to 4 places."""
+    acc = defaultdict(list)
+    for row in rows:
+        for k, v in row.items():
+            acc[k].append(v)
+    return {k: round(float(np.mean(v)), 4) for k, v in acc.items()}
 
 
 def per_target(targets: list[TargetRanking], weights: Mapping[str, float], method: str = "minmax",
@@ -611,11 +620,12 @@ def evaluate_personas(split: Library, settings, weights: Mapping[str, float] | N
         all_targets += targets
         if progress is not None:
             progress(i + 1, len(personas))
-    method = settings["blend"]["normalisation"]
-    metrics = summarise(all_targets, weights, method, singles=singles, mix=ArtistMix.from_settings(settings))
+    method, mix = settings["blend"]["normalisation"], ArtistMix.from_settings(settings)
+    each = per_target(all_targets, weights, method, mix=mix)
+    metrics = summarise(all_targets, weights, method, singles=singles, mix=mix, each=each)
     result = PersonaResult(len(personas), len(all_targets), time.perf_counter() - t0,
                            float(np.mean(requests)) if requests else 0.0,
-                           reach_num / reach_den if reach_den else 0.0, metrics, weights)
+                           reach_num / reach_den if reach_den else 0.0, metrics, weights, each)
     return result, (all_targets if keep_targets else [])
 
 
