@@ -50,6 +50,7 @@ def test_a_bare_403_on_your_own_playlist_is_not_remembered_and_its_tracks_are_ke
     result = run(["refresh", "--quiet"], env)
     assert result.exit_code == 0 and fault.hits == 1
     assert "Evening Chill" in result.stderr and "next refresh asks again" in result.stderr
+    assert "kept the tracks the last refresh read" in result.stderr
     library = _library(standin, cache)
     items = library.playlist_items
     assert set(items[items["playlist_id"] == pid]["track_id"]) == before  # the last refresh's tracks kept
