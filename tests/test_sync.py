@@ -75,6 +75,9 @@ def test_second_refresh_makes_only_listing_requests(env):
     assert not [p for p in paths if p.startswith("/v1/albums/") or p.startswith("/v1/artists/")], paths
     assert report.playlists_fetched == 0
     assert report.playlists_unchanged + len(report.playlists_forbidden) == report.playlists
+    # counted as on the pull that found them: another owner's playlist not readable, yours unchanged
+    foreign = [p["name"] for p in server.account.playlists if p["owner"] != server.account.user["id"] and p["followed"]]
+    assert foreign and sorted(report.playlists_forbidden) == sorted(foreign)
     assert len(library.playlist_items) > 0
 
 
