@@ -7,6 +7,7 @@ import os
 import time
 from contextlib import contextmanager
 
+import pandas as pd
 import pytest
 
 from recommender import schema
@@ -656,3 +657,29 @@ def test_a_refresh_carries_over_the_genres_enrich_genres_looked_up(env):
         library, _ = refresh_library(gateway, Store(store.dir), settings)
         pd.testing.assert_frame_equal(library.frames["artist_genres"].reset_index(drop=True), stored.reset_index(drop=True))
         assert list(library.artist_genres()[artist]) == ["jazz", "soul"]
+
+
+def test_null_entries_in_the_listings_are_skipped_as_spotify_sends_them(env, monkeypatch):
+    """Spotify's lists can hold a null entry (a playlist, track or artist it cannot show you:
+    spotDL #91 met one in the user's playlists); the refresh skips it and reads the rest as if
+    it were not there."""
+    server, settings, gateway, store, _ = env
+    clean, _ = refresh_library(gateway, store, settings)
+
+    def with_a_null(handler, items):
+        def handle(*args, **kwargs):
+            reply = handler(*args, **kwargs)
+            items(reply.body).insert(0, None)
+            return reply
+        return handle
+    for name, items in [("_my_playlists", lambda b: b["items"]), ("_top", lambda b: b["items"]),
+                        ("_following", lambda b: b["artists"]["items"])]:
+        monkeypatch.setattr(server, name, with_a_null(getattr(server, name), items))
+    library, report = refresh_library(gateway, Store(settings.cache_dir.parent / "again"), settings)
+    assert report.playlists == len(clean.playlists)
+    for frame in ("playlists", "top_tracks", "top_artists", "followed_artists", "playlist_items"):
+        # a top entry's rank is its place in Spotify's list, the null's counted
+        got, want = (f.frames[frame].drop(columns=["rank"], errors="ignore").reset_index(drop=True)
+                     for f in (library, clean))
+        pd.testing.assert_frame_equal(got, want, obj=frame)
+    assert len(library.frames["followed_artists"]) and len(library.frames["top_artists"])
