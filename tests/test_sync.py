@@ -366,6 +366,7 @@ def test_genres_probe_once_then_stop_asking(env):
     refresh_library(gateway, store, settings)
     probes = [r for r in api_requests(server) if r.path.startswith("/v1/artists/") and r.path.count("/") == 3]
     assert len(probes) == 1  # one probe (<= 1 also passed when probing never happened)
+    assert store.read_manifest()["artist_genres_api"]["available"] is False  # the probed artist had none
     server.clear_requests()
     refresh_library(gateway, store, settings)
     assert not [r for r in api_requests(server) if r.path.startswith("/v1/artists/") and r.path.count("/") == 3]
@@ -393,6 +394,7 @@ def test_extended_mode_fields_are_used(small_account, tmp_path):
         library, _ = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
         assert library.tracks["popularity"].notna().any()
         assert any(library.artists["genres"].map(len) > 0)
+        assert Store(settings.cache_dir).read_manifest()["artist_genres_api"]["available"] is True
 
 
 def test_full_pull_of_the_sample_library(sample_standin, tmp_path):
