@@ -143,6 +143,9 @@ def test_a_key_of_several_sections_is_not_guessed_but_one_per_entry_is_named_so(
     ("playlist:\n  name: null\n", "playlist.name must be a string, got null"),
     ("candidates:\n  exclude_known: null\n", "candidates.exclude_known must be true/false, got null"),
     ("blend:\n  max_tracks 40\n", "blend must be a mapping, got 'max_tracks 40'; write `max_tracks: ...`"),
+    # a source's switch with its colon forgotten: the colon's hint, not the one for `similar_artists: false`
+    ("discovery:\n  similar_artists: enabled false\n",
+     "discovery.similar_artists must be a mapping, got 'enabled false'; write `enabled: ...`, a colon"),
 ])
 def test_a_value_yaml_changed_is_shown_in_yaml_words_with_a_hint(tmp_path, text, expected):
     assert expected in refused(write(tmp_path, text))
