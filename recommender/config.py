@@ -757,6 +757,12 @@ def _bound(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else format(value, "g")
 
 
+def _number(value: float) -> str:
+    """A value as it was written: 1, not the 1.0 a key of decimals reads it as."""
+    whole = isinstance(value, float) and value.is_integer() and abs(value) < 1e16
+    return str(int(value)) if whole else repr(value)
+
+
 def _validate_bounds(data: dict, where, place) -> None:
     """Every numeric key within its BOUNDS; n-gram ranges [min, max] with 1 <= min <= max;
     tune.grid a non-empty list of non-negative numbers; tune.fixed a list of scorer names; a
@@ -784,7 +790,7 @@ def _validate_bounds(data: dict, where, place) -> None:
                     rule = (f"must be between {_bound(lo)} and {_bound(hi)}"
                             + ("" if lo_in and hi_in else f" ({'' if lo_in else 'more than ' + _bound(lo)}"
                                f"{'' if lo_in or hi_in else ', '}{'' if hi_in else 'less than ' + _bound(hi)})"))
-                past.append((dotted, f"{dotted} {rule}, got {value!r}"))
+                past.append((dotted, f"{dotted} {rule}, got {_number(value)}"))
     if past:
         (key, first), *more = sorted(past, key=lambda p: place(p[0]))
         origin = place(key)[0]

@@ -272,6 +272,10 @@ def test_a_path_in_the_home_folder_of_an_unknown_user_is_a_config_error(tmp_path
     # below 0, the whole range (it said "must not be negative" of -5, and 0 was refused next)
     ("blend:\n  max_tracks: -5\n", 2, "blend.max_tracks must be between 1 and 10000, got -5"),
     ("evaluate:\n  top_n: -1\n", 2, "evaluate.top_n must be between 1 and 1000, got -1"),
+    # a bound the value may not reach is said so: one of them, or both
+    ("blend:\n  artist_mix: 1\n", 2, "blend.artist_mix must be between 0 and 1 (less than 1), got 1"),
+    ("evaluate:\n  hide_fraction: 0\n", 2,
+     "evaluate.hide_fraction must be between 0 and 1 (more than 0, less than 1), got 0"),
     ("scorers:\n  content:\n    weight: 1\n  year:\n    weight: -2\n", 5, "scorers.year.weight must not be negative"),
     # an unknown key, and a section that is no mapping
     ("blend:\n  threshold: 0.2\n  treshold: 1\n", 3, "unknown key blend.treshold"),
