@@ -580,3 +580,11 @@ def test_every_value_past_its_bound_is_named_at_once_in_file_order(tmp_path):
         f"{path}: line 2: discovery.request_budget must be at most 1000000, got 5000000 (also past its bound: "
         "line 4: refresh.discovery_albums_per_artist must be at most 1000000, got 2000000; line 6: "
         "schedule.log_backups must be between 0 and 1000, got 5000)")
+
+
+@pytest.mark.parametrize("agent", ['"   "', '"me \u2615/1 ( a@b.c )"', '"me/1\\u0007"'])
+def test_a_user_agent_of_spaces_or_that_no_http_header_can_carry_is_named_with_its_line(tmp_path, agent):
+    """`enrich.user_agent` goes as written in every open-data request's header: one of spaces
+    names no app, and a character past Latin-1 or a control character cannot be sent."""
+    path = write(tmp_path, f"enrich:\n  user_agent: {agent}\n")
+    assert refused(path).startswith(f"{path}: line 2: enrich.user_agent must name this app and a contact")
