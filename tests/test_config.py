@@ -309,3 +309,32 @@ def test_a_negative_weight_is_shown_as_written(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_settings(f, environ={})
     assert str(err.value).endswith("scorers.content.weight must not be negative, got -1")
+
+
+@pytest.mark.parametrize("template, said", [
+    ("Mix {mood}", "names {mood}, which it does not know"),
+    ("{ oops", "has a { or } that opens or closes nothing"),
+    ("oops }", "has a { or } that opens or closes nothing"),
+    ("x {0}", "has a {} or {0} without a name"),
+    ("{date.year}", "asks {date} or {weights} for a part they do not have"),
+    ("{weights!z}", "has a conversion or format after ! or : that it cannot apply"),
+    ("{date:%Q}", "has a conversion or format after ! or : that it cannot apply"),
+])
+def test_a_bad_description_template_is_told_in_words_of_what_is_wrong(template, said):
+    from recommender.config import template_problem
+    assert template_problem(template) == (f"{template!r} {said}: it may use {{date}} and {{weights}}, and "
+                                          "{{ }} for a literal brace")
+    assert template_problem("{{mine}} on {date}, {weights}") is None
+
+
+def test_a_count_that_must_not_be_negative_takes_0_and_refuses_minus_1(tmp_path):
+    """0 is how a count is turned off (`refresh.discovery_artists: 0`, `spotify.max_retries: 0`)."""
+    from recommender.config import NON_NEGATIVE
+    for dotted in NON_NEGATIVE:
+        section, _, key = dotted.rpartition(".")
+        *outer, inner = section.split(".")
+        text = "".join(f"{'  ' * i}{part}:\n" for i, part in enumerate([*outer, inner]))
+        indent = "  " * (len(outer) + 1)
+        assert load_settings(write(tmp_path, f"{text}{indent}{key}: 0\n"), environ={}).get_path(dotted) == 0
+        with pytest.raises(ConfigError, match=f"{dotted} must (not be negative|be between)"):
+            load_settings(write(tmp_path, f"{text}{indent}{key}: -1\n"), environ={})
