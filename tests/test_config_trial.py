@@ -262,6 +262,8 @@ def test_a_date_is_shown_as_written_with_a_hint(tmp_path):
     ("blend:\n  max_tracks: 40\n max_per_artist: 2\n", "line 3 expected <block end>, but found '<block mapping start>' "
                                                        "(the line is indented differently from the lines above it)"),
     ("playlist:\n  name: foo: bar\n", "line 2 mapping values are not allowed here (a second ': ' on the line"),
+    # the same under a key with a value at its own indent: the second ': ', not the indent
+    ("blend:\n  threshold: 0.2\n  max_tracks: 30: 2\n", "line 3 mapping values are not allowed here (a second ': '"),
     # indented one more than the key above it: it named a second ': ' (the opposite case named the indent)
     ("blend:\n  max_tracks: 30\n   max_per_artist: 2\n", "line 3 mapping values are not allowed here (the line is "
                                                           "indented more than the key above it, which has a value"),
