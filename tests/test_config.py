@@ -99,8 +99,9 @@ def test_all_zero_weights_rejected(tmp_path):
     s = load_settings(environ={})
     zero = "".join(f"  {name}:\n    weight: 0\n" for name in s.scorers)
     f = write(tmp_path, "scorers:\n" + zero)
-    with pytest.raises(ConfigError, match="all blend weights are zero"):
+    with pytest.raises(ConfigError, match="all blend weights are zero") as err:
         load_settings(f, environ={})
+    assert str(err.value).startswith(f"{f}: line 3: ")  # the first of them the file set
 
 
 def test_environment_value_is_validated_and_named():
