@@ -428,6 +428,8 @@ def _shown(value: Any, dotted: str = "") -> str:
         return yaml.safe_dump(value).split("\n")[0]  # null / true / false
     if isinstance(value, datetime.date):  # `name: 2026-11-30`, not datetime.date(2026, 11, 30)
         return value.isoformat()
+    if isinstance(value, list):  # `[true, 2]`, not [True, 2]
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
     return repr(value)
 
 
@@ -805,7 +807,7 @@ def _validate_bounds(data: dict, where, place) -> None:
         if (not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
                                                                        for v in value) or not 1 <= value[0] <= value[1]):
             raise ConfigError(f"{where(dotted)}: {dotted} must be [min, max] whole numbers with 1 <= min <= max, "
-                              f"got {value!r}")
+                              f"got {_shown(value)}")
     if data["scorers"]["collaborative"]["no_evidence"] not in {"zero", "nan"}:
         dotted = "scorers.collaborative.no_evidence"
         raise ConfigError(f"{where(dotted)}: {dotted} must be one of ['nan', 'zero'], "

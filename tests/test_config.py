@@ -339,3 +339,22 @@ def test_a_count_that_must_not_be_negative_takes_0_and_refuses_minus_1(tmp_path)
         assert load_settings(write(tmp_path, f"{text}{indent}{key}: 0\n"), environ={}).get_path(dotted) == 0
         with pytest.raises(ConfigError, match=f"{dotted} must (not be negative|be between)"):
             load_settings(write(tmp_path, f"{text}{indent}{key}: -1\n"), environ={})
+
+
+def test_a_share_takes_0_and_1_and_refuses_what_is_past_them(tmp_path):
+    from recommender.config import BOUNDS, UNIT_INTERVAL
+    for dotted in sorted(UNIT_INTERVAL - set(BOUNDS)):  # (evaluate.hide_fraction may be neither: above)
+        section, key = dotted.split(".")
+        for value in (0, 1):
+            assert load_settings(write(tmp_path, f"{section}:\n  {key}: {value}\n"), environ={}).get_path(dotted) == value
+        for value in (-0.1, 1.1):
+            with pytest.raises(ConfigError, match=f"line 2: {dotted} must be between 0 and 1, got {value}"):
+                load_settings(write(tmp_path, f"{section}:\n  {key}: {value}\n"), environ={})
+
+
+def test_a_max_tracks_below_the_default_min_tracks_is_named_at_its_own_line(tmp_path):
+    """The file set only blend.max_tracks: the error names its line, not the defaults' min_tracks."""
+    f = write(tmp_path, "# mine\nblend:\n  max_tracks: 3\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(f, environ={})
+    assert str(err.value) == f"{f}: line 3: blend.min_tracks (10) is larger than blend.max_tracks (3)"

@@ -143,6 +143,11 @@ def test_a_key_of_several_sections_is_not_guessed_but_one_per_entry_is_named_so(
     ("playlist:\n  name: null\n", "playlist.name must be a string, got null"),
     ("candidates:\n  exclude_known: null\n", "candidates.exclude_known must be true/false, got null"),
     ("blend:\n  max_tracks 40\n", "blend must be a mapping, got 'max_tracks 40'; write `max_tracks: ...`"),
+    # a range of a number that is not whole, or of a switch, in YAML's words
+    ("scorers:\n  content:\n    word_ngrams: [1.5, 2]\n", "scorers.content.word_ngrams must be [min, max] whole "
+                                                          "numbers with 1 <= min <= max, got [1.5, 2]"),
+    ("scorers:\n  content:\n    char_ngrams: [true, 2]\n", "char_ngrams must be [min, max] whole numbers with "
+                                                          "1 <= min <= max, got [true, 2]"),
     # a source's switch with its colon forgotten: the colon's hint, not the one for `similar_artists: false`
     ("discovery:\n  similar_artists: enabled false\n",
      "discovery.similar_artists must be a mapping, got 'enabled false'; write `enabled: ...`, a colon"),
