@@ -460,8 +460,6 @@ def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
-        if origin.startswith("environment") and isinstance(value, str) and value.lower() in {"1", "0", "true", "false"}:
-            return value.lower() in {"1", "true"}
     elif isinstance(default, float):
         number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
