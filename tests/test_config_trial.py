@@ -148,6 +148,10 @@ def test_a_key_of_several_sections_is_not_guessed_but_one_per_entry_is_named_so(
                                                           "numbers with 1 <= min <= max, got [1.5, 2]"),
     ("scorers:\n  content:\n    char_ngrams: [true, 2]\n", "char_ngrams must be [min, max] whole numbers with "
                                                           "1 <= min <= max, got [true, 2]"),
+    # a scorer tune leaves alone that is no scorer
+    ("tune:\n  fixed: [opendata, nonsense]\n", "tune.fixed must be a list of scorer names (artist_walk, audio, "
+                                               "collaborative, content, coverage, opendata, popularity, release, year), "
+                                               "got 'nonsense' in ['opendata', 'nonsense']"),
     # a source's switch with its colon forgotten: the colon's hint, not the one for `similar_artists: false`
     ("discovery:\n  similar_artists: enabled false\n",
      "discovery.similar_artists must be a mapping, got 'enabled false'; write `enabled: ...`, a colon"),
