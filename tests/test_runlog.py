@@ -250,6 +250,24 @@ def test_describe_run_shows_the_time_and_marks_dry_runs():
     assert seeded.startswith("2026-03-01 07:00 UTC build-playlist --seed-playlist 'Road Trip' (dry run) exit 0"), seeded
 
 
+@pytest.mark.parametrize("run, line", [
+    ({"command": "moods export", "exit_code": 0, "duration_s": 1.5, "playlists": ["a", "b", "c"], "added": 5,
+      "removed": 0, "kept": 7, "requests": 9}, "moods export exit 0 in 1.5 s, 3 playlists +5 -0 =7, 9 requests"),
+    ({"command": "moods export", "exit_code": 0, "duration_s": 1.5, "playlists": ["a"], "playlist_id": "P1",
+      "added": 5, "removed": 0, "kept": 7}, "moods export exit 0 in 1.5 s, playlist P1 +5 -0 =7"),
+    ({"command": "build-playlist", "exit_code": 0, "duration_s": 2, "playlist_id": "P1"},
+     "build-playlist exit 0 in 2.0 s, playlist P1"),
+    ({"command": "refresh", "exit_code": 0, "duration_s": 2, "requests": 9, "refreshed": True},
+     "refresh exit 0 in 2.0 s, 9 requests, cache refreshed"),
+    ({"exit_code": 1, "unfinished": True}, "run did not finish"),
+    ({"exit_code": 5, "duration_s": 2, "message": "Spotify kept failing"}, "run exit 5 in 2.0 s: Spotify kept failing"),
+])
+def test_describe_run_gives_each_kind_of_run_its_whole_line(run, line):
+    """What `recommend status` and the Runs page show of a run: an export of several moods counts
+    its playlists, one playlist is named by its id, a record without a command is a "run"."""
+    assert runlog.describe_run(run) == line
+
+
 def test_read_runs_tolerates_corrupt_and_partial_lines(tmp_path):
     runlog.append_run(tmp_path, {"command": "a", "exit_code": 0})
     with (tmp_path / "runs.jsonl").open("a") as fh:
