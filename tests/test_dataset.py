@@ -424,3 +424,19 @@ def test_excels_sep_line_names_the_separator_and_is_no_header(tmp_path):
     (tmp_path / "bad.csv").write_text("sep=;\n" + "\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"bad\.csv: .*\bline 5\b"):
         load_dataset(tmp_path / "bad.csv")
+
+
+def test_exportify_artist_names_are_split_as_its_ids_count_them(tmp_path):
+    """Exportify joins several artists' names with "," and no space (a ", " belongs to a name);
+    a file that joins them with ";" is split there when the ids are as many, or when it has none."""
+    path = tmp_path / "Mix.csv"
+    pd.DataFrame({
+        "Track URI": [f"spotify:track:{c * 22}" for c in "abcde"],
+        "Track Name": ["One", "Two", "Three", "Four", "Five"],
+        "Artist URI(s)": ["spotify:artist:" + "p" * 22 + ",spotify:artist:" + "q" * 22, "spotify:artist:" + "r" * 22,
+                          "spotify:artist:" + "s" * 22 + ",spotify:artist:" + "t" * 22, None, None],
+        "Artist Name(s)": ["Tyler, The Creator,Kali", "Rock; Roll", "Ana;Bo", "Cy,Di", "Ed;Flo"],
+    }).to_csv(path, index=False)
+    names = load_dataset(path).tracks.set_index("name")["artist_names"].map(list).to_dict()
+    assert names == {"One": ["Tyler, The Creator", "Kali"], "Two": ["Rock; Roll"], "Three": ["Ana", "Bo"],
+                     "Four": ["Cy", "Di"], "Five": ["Ed", "Flo"]}
