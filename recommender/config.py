@@ -752,13 +752,9 @@ def _get(data: dict, dotted: str) -> Any:
     return data
 
 
-def _bound(value: float) -> str:
-    """A bound as a person writes it: 1000000, not 1e+06; 0.5 as 0.5."""
-    return str(int(value)) if float(value).is_integer() else format(value, "g")
-
-
 def _number(value: float) -> str:
-    """A value as it was written: 1, not the 1.0 a key of decimals reads it as."""
+    """A bound or a value as a person writes it: 1000000, not 1e+06; 1, not the 1.0 a key of
+    decimals reads it as; 0.5 as 0.5."""
     whole = isinstance(value, float) and value.is_integer() and abs(value) < 1e16
     return str(int(value)) if whole else repr(value)
 
@@ -783,13 +779,13 @@ def _validate_bounds(data: dict, where, place) -> None:
                     # a bound no sensible value reaches is named only when passed ("at least 0" for -1)
                     lo, hi = (lo, None) if too_low else (None, hi)
                 if hi is None:
-                    rule = f"must be {'at least' if lo_in else 'more than'} {_bound(lo)}"
+                    rule = f"must be {'at least' if lo_in else 'more than'} {_number(lo)}"
                 elif lo is None:
-                    rule = f"must be {'at most' if hi_in else 'less than'} {_bound(hi)}"
+                    rule = f"must be {'at most' if hi_in else 'less than'} {_number(hi)}"
                 else:
-                    rule = (f"must be between {_bound(lo)} and {_bound(hi)}"
-                            + ("" if lo_in and hi_in else f" ({'' if lo_in else 'more than ' + _bound(lo)}"
-                               f"{'' if lo_in or hi_in else ', '}{'' if hi_in else 'less than ' + _bound(hi)})"))
+                    rule = (f"must be between {_number(lo)} and {_number(hi)}"
+                            + ("" if lo_in and hi_in else f" ({'' if lo_in else 'more than ' + _number(lo)}"
+                               f"{'' if lo_in or hi_in else ', '}{'' if hi_in else 'less than ' + _number(hi)})"))
                 past.append((dotted, f"{dotted} {rule}, got {_number(value)}"))
     if past:
         (key, first), *more = sorted(past, key=lambda p: place(p[0]))
@@ -816,7 +812,7 @@ def _validate_bounds(data: dict, where, place) -> None:
     if not grid or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                            and 0 <= v <= MAX_WEIGHT for v in grid):
         raise ConfigError(f"{where('tune.grid')}: tune.grid must be a non-empty list of numbers from 0 to "
-                          f"{_bound(MAX_WEIGHT)}, got {grid!r}")
+                          f"{_number(MAX_WEIGHT)}, got {grid!r}")
     known = sorted(data["scorers"])
     bad = [v for v in data["tune"]["fixed"] if not isinstance(v, str) or v not in known]
     if bad:  # a typo would tune the scorer meant to stay, silently
