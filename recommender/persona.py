@@ -639,7 +639,7 @@ def radio_anchor(split: Library, similar: int = 8, per_artist_tracks: int = 20, 
     t0 = time.perf_counter()
     cat = cat or Catalogue(split)
     personas = build_personas(split, cat)
-    acc, requests, reach_num, reach_den = defaultdict(list), [], 0, 0
+    each, requests, reach_num, reach_den = [], [], 0, 0
     ids = cat.track_ids.to_numpy(dtype=str)
     for i, p in enumerate(personas):
         service = Service(cat, p.world_columns)
@@ -662,13 +662,11 @@ def radio_anchor(split: Library, similar: int = 8, per_artist_tracks: int = 20, 
                         ranked.append(lst[k])
             h = set(hidden)
             t = TargetRanking(p.index, pid, ids[ranked], pd.DataFrame(), h, h - known, known)
-            for k, v in target_metrics(t.candidates, t).items():
-                acc[k].append(v)
+            each.append(target_metrics(t.candidates, t))
             reach_num += len(t.hidden_new & set(t.candidates))
             reach_den += len(t.hidden_new)
         requests.append(service.requests)
         if progress is not None:
             progress(i + 1, len(personas))
-    metrics = {BLEND: {k: round(float(np.mean(v)), 4) for k, v in acc.items()}}
-    return PersonaResult(len(personas), len(acc["p@10"]), time.perf_counter() - t0, float(np.mean(requests)),
-                         reach_num / reach_den if reach_den else 0.0, metrics, {})
+    return PersonaResult(len(personas), len(each), time.perf_counter() - t0, float(np.mean(requests)),
+                         reach_num / reach_den if reach_den else 0.0, {BLEND: _means(each)}, {})

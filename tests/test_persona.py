@@ -256,7 +256,7 @@ def test_compare_ranks_the_same_targets_both_ways_and_per_target_averages_to_the
     res, targets = evaluate_personas(split, settings, standins=False, singles=False, keep_targets=True)
     each = per_target(targets, blend_weights(settings), settings["blend"]["normalisation"],
                       mix=ArtistMix.from_settings(settings))
-    assert len(each) == res.targets > 0
+    assert len(each) == res.targets > 0 and res.each == each  # the run keeps the metrics of its own ranking
     for m in ("p@10", "new@10", "ndcg@10"):
         assert round(float(np.mean([v[m] for v in each.values()])), 4) == res.metrics["blend"][m]
     quality = _bench_quality()
