@@ -261,6 +261,10 @@ def test_schedule_install_never_replaces_a_value_your_config_file_sets(logged_in
     printed = run(["schedule", "install", "--print", "--config", str(user)], env)
     assert printed.exit_code == 0 and "sets spotify.client_id to 'abc123'" in " ".join(printed.stderr.split())
     assert "wrote" not in printed.stdout and user.read_text() == before
+    # what only the shell has is still said, without the key the file keeps
+    unseen = [n for n in " ".join(printed.stderr.split()).split("note: ") if "does not see these settings" in n]
+    assert len(unseen) == 1 and "spotify.api_url from environment RECOMMENDER_SPOTIFY_API_URL" in unseen[0]
+    assert "client_id" not in unseen[0]
     # a file that sets nothing of it still gets what only the shell has, as before
     user.write_text("# mine\n")
     assert run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)], env).exit_code == 0

@@ -160,6 +160,46 @@ def test_install_schedules_the_running_installation_not_another_one_on_path(tmp_
     assert schedule.default_executable() == mine
 
 
+def test_the_running_script_counts_only_when_it_is_a_recommend(tmp_path, monkeypatch):
+    """`python -m recommender` starts with the package's __main__.py as argv[0]: in a checkout
+    whose files are executable (a mounted Windows disk, a tarball's modes) that file is no
+    `recommend` to schedule; the one beside the running Python is."""
+    import sys
+    main = tmp_path / "checkout" / "recommender" / "__main__.py"
+    main.parent.mkdir(parents=True)
+    main.write_text("#!/usr/bin/env python3\n")
+    main.chmod(0o755)
+    mine = _script(tmp_path / "venv" / "bin")
+    monkeypatch.setattr(sys, "executable", str(mine.parent / "python"))
+    monkeypatch.setattr(sys, "argv", [str(main), "schedule", "install"])
+    assert schedule.default_executable() == mine
+
+
+def test_only_the_xdg_variables_that_place_the_folders_in_use_go_to_the_scheduled_run(tmp_path, monkeypatch):
+    from recommender.paths import DataDirs
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    state, cache = tmp_path / "xs", tmp_path / "xc"
+    env = {"XDG_STATE_HOME": str(state), "XDG_CACHE_HOME": str(cache)}
+    assert schedule.xdg_environment(DataDirs(state / "recommend", cache / "recommend"), env) == env
+    # the cache moved (cache.dir, after `config migrate`): XDG_CACHE_HOME places nothing in use
+    moved = DataDirs(state / "recommend", tmp_path / "moved")
+    assert schedule.xdg_environment(moved, env) == {"XDG_STATE_HOME": str(state)}
+    # the place a run given only HOME looks anyway needs no variable; one directory is on the line
+    home = {"XDG_STATE_HOME": str(tmp_path / "home" / ".local" / "state")}
+    assert schedule.xdg_environment(DataDirs(tmp_path / "home" / ".local" / "state" / "recommend", cache), home) == {}
+    assert schedule.xdg_environment(DataDirs(state / "recommend", state / "recommend"), env) == {}
+
+
+def test_the_old_places_are_said_only_for_a_crontab_line_that_names_them(tmp_path):
+    # what `recommend config migrate` says of our crontab line after moving a checkout's cache
+    tab, old = tmp_path / "tab", tmp_path / "checkout" / "cache"
+    schedule.install("0 7 * * *", EXE, None, old, tabfile=tab)
+    units = tmp_path / "no units"
+    assert schedule.still_naming([old], tab, units) == [
+        "your crontab entry still names the old places: run `recommend schedule install` again"]
+    assert schedule.still_naming([tmp_path / "elsewhere", tmp_path / "config.yaml"], tab, units) == []
+
+
 def test_cron_line_rejects_an_invalid_expression():
     with pytest.raises(UsageError, match="'0 25 \\* \\* \\*'"):
         schedule.cron_line("0 25 * * *", EXE, CONFIG, CACHE)
@@ -281,6 +321,19 @@ def test_user_crontab_install_show_remove(fake_crontab):
     assert fake_crontab.read_bytes() == FOREIGN.encode()
 
 
+@pytest.mark.parametrize("refusal, said", [
+    ('echo "bad minute" >&2; exit 1', "`crontab` refused the new table: bad minute"),
+    ("exit 3", "`crontab` refused the new table: exit 3"),  # silent: its exit code is all there is
+])
+def test_a_table_crontab_refuses_is_said_with_its_reason(fake_crontab, tmp_path, refusal, said):
+    script = tmp_path / "bin" / "crontab"
+    script.write_text(script.read_text().replace('cp "$1"', f'{refusal}\ncp "$1"'))
+    with pytest.raises(RecommenderError) as raised:
+        schedule.install("0 6 * * *", EXE, CONFIG, CACHE)
+    assert str(raised.value) == said
+    assert not fake_crontab.exists()
+
+
 def test_missing_crontab_program_suggests_print(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RecommenderError, match="schedule install --print"):
@@ -329,6 +382,8 @@ def test_install_returns_the_cron_tz_above_where_our_line_stands(tab):
     ("0 5 * * 5-7", "Fri..Sun *-*-* 05:00:00"),
     ("0 */6 * * *", "*-*-* 00/6:00:00"),
     ("15 4 1-7 jan,jul *", "*-1,7-1..7 04:15:00"),
+    ("0 8-10,20 * * *", "*-*-* 08..10,20:00:00"),  # a run of three is a range, one of two a list
+    ("0 8,9 * * *", "*-*-* 08,09:00:00"),
     ("@weekly", "Sun *-*-* 00:00:00"),         # cron's week starts on Sunday, systemd's "weekly" on Monday
     ("@monthly", "*-*-1 00:00:00"),
 ])
@@ -435,6 +490,12 @@ def test_a_lines_words_skip_the_variables_the_line_sets():
     assert words[0] == EXE and schedule.missing_program(words) == Path(EXE)  # (not on this machine)
 
 
+def test_an_environment_lines_quotes_are_taken_off_as_cron_does():
+    # `MAILTO=""` is the commonest environment line of a crontab: its value is empty, not two quotes
+    lines = ['MAILTO=""', "CRON_TZ = 'Asia/Tokyo'", 'A="x"y', "B='", "# C=1"]
+    assert schedule.environment(lines) == {"MAILTO": "", "CRON_TZ": "Asia/Tokyo", "A": '"x"y', "B": "'"}
+
+
 def test_print_says_a_user_timer_needs_lingering_to_run_while_logged_out(tmp_path, monkeypatch):
     """A systemd user timer runs only while its user manager runs, i.e. while you are logged in,
     unless lingering is enabled: on a home server nobody logs into, the printed timer never
@@ -505,6 +566,8 @@ FALL = "2026-10-25"
     ("30 2 * * *", f"{SPRING}T00:00:00+01:00", f"{SPRING}T03:00:00+02:00", "02:30 does not exist that day"),
     ("0 2 * * *", f"{SPRING}T01:59:30+01:00", f"{SPRING}T03:00:00+02:00", "02:00 does not exist that day"),
     ("30 3 * * *", f"{SPRING}T01:00:00+01:00", f"{SPRING}T03:30:00+02:00", None),  # exists: as usual
+    # the skipped 02:00 and 02:30 start right after the jump, with the 03:00 run: one start, and its note
+    ("0,30 2,3 * * *", f"{SPRING}T01:00:00+01:00", f"{SPRING}T03:00:00+02:00", "02:00 does not exist that day"),
     # a fixed time that comes twice: once, the first time ("DST ends": fixed-time jobs not repeated)
     ("30 2 * * *", f"{FALL}T00:00:00+02:00", f"{FALL}T02:30:00+02:00", "cron starts it once, the first time"),
     ("30 2 * * *", f"{FALL}T02:40:00+02:00", "2026-10-26T02:30:00+01:00", None),
@@ -580,6 +643,14 @@ def test_status_without_an_active_schedule_says_so(tmp_path, monkeypatch, conten
     result = _status(tmp_path)
     assert result.exit_code == 0 and f"schedule: {shown}" in result.stdout
     assert json.loads(_status(tmp_path, "--json").stdout)["schedule"]["next_run"] is None
+
+
+def test_status_shows_the_expression_as_cron_reads_it(tmp_path):
+    # python-crontab writes 0-23 as `*`, which cron reads otherwise: a `*` hour runs twice in an
+    # hour the clock repeats, a 0-23 one is a fixed time and runs once
+    tab = tmp_path / "tab"
+    schedule.install("15 0-23 * * *", EXE, None, None, tabfile=tab)
+    assert schedule.status(tab)["cron"] == "15 0-23 * * *"
 
 
 def test_status_without_a_crontab_program_says_unknown(tmp_path, monkeypatch):
@@ -839,6 +910,26 @@ def test_status_shows_the_systemd_timer_made_from_print(tmp_path, monkeypatch):
     assert f"{exe} no longer exists" in warnings[1]
 
 
+def test_the_timer_status_reads_the_service_as_systemd_does(tmp_path):
+    units = tmp_path / "units"
+    units.mkdir()
+    exe = _script(tmp_path / "bin")
+    for name, text in schedule.systemd_units("0 7 * * *", exe, None, tmp_path / "cache").items():
+        (units / name).write_text(text)
+    service = units / "recommend.service"
+    ours = service.read_text()
+    assert schedule.timer_status(units)["marked"] is True
+    # a setting you added below ExecStart= is not the program it runs
+    service.write_text(ours + "Nice=10\n")
+    exe.unlink()
+    assert schedule.timer_status(units)["missing_program"] == str(exe)
+    # a unit of an older version sets other variables but does not mark its runs
+    older = "".join(line for line in ours.splitlines(keepends=True) if "RECOMMENDER_TRIGGER" not in line)
+    assert "\nEnvironment=" in older
+    service.write_text(older)
+    assert schedule.timer_status(units)["marked"] is False
+
+
 def test_a_schedule_whose_config_file_is_gone_is_warned_about(tmp_path, monkeypatch):
     """The checkout deleted after `recommend config migrate` (its line never installed again):
     every night the line's --config named a file that was gone, the run stopped with exit 2 and
@@ -1058,6 +1149,15 @@ def test_a_scripts_python_that_is_gone_is_warned_about(tmp_path):
     for form in forms:
         exe = tmp_path / f"recommend-{form.split()[0]}"
         assert schedule.missing_program([str(exe)]) == exe, form
+    lost = tmp_path / "recommend-copied"  # copied without its modes: cron's shell says "Permission denied"
+    lost.write_text(f"#!{python}\n")
+    lost.chmod(0o644)
+    folder = tmp_path / "recommend-folder"
+    folder.mkdir()
+    empty = tmp_path / "recommend-empty"  # no first line to read an interpreter from
+    empty.write_text("")
+    empty.chmod(0o755)
+    assert [schedule.missing_program([str(p)]) for p in (lost, folder, empty)] == [lost, folder, None]
     env = tmp_path / "recommend-env"  # found on PATH when it runs: not ours to judge
     env.write_text("#!/usr/bin/env python3\n")
     env.chmod(0o755)
