@@ -16,7 +16,7 @@ from recommender.config import load_settings
 from recommender.errors import NotEnoughData, UsageError
 from recommender.library import Library
 from recommender.pipeline import (build_recommendations, candidate_scoring, dedupe_codes, explain_track,
-                                  find_candidates, recommend, taste_seeds)
+                                  find_candidates, playlist_examples, recommend, taste_seeds)
 from recommender.scorers.base import Scorer
 from recommender.titles import normalise_title
 from deprecation_marks import DEPRECATIONS_OF_OURS
@@ -327,6 +327,15 @@ def test_a_playlist_short_of_max_tracks_says_which_setting_held_the_rest_back(se
     assert full.short == every.short == ""
 
 
+def test_no_candidates_reason_counts_what_took_the_known_tracks():
+    from recommender.pipeline import _no_candidates_reason
+    assert _no_candidates_reason("playlist", {"known": 3, "seeds": 3}, "Chill Vibes") == \
+        'no candidates left: of 3 known tracks, 3 are in playlist "Chill Vibes"'
+    assert _no_candidates_reason("taste", {"known": 5, "seeds": 2, "duplicates": 3}, None) == \
+        "no candidates left: of 5 known tracks, 2 are seeds, 3 duplicates of other tracks"
+    assert _no_candidates_reason("taste", {"known": 0}, None) == "no candidates: the library has no tracks (refresh first)"
+
+
 def test_weights_default_to_scorer_settings(settings):
     s = with_(settings, **{"scorers.content.weight": 2.5})
     rec = build_recommendations(make_library(), s, now=NOW,
@@ -597,6 +606,80 @@ def test_explain_track_says_a_pinned_track_is_pinned_not_scored(settings):
     assert (kept["verdict"], kept["rank"], kept["score"]) == ("pinned", 1, None)
     assert kept["reason"] == f"at 1 of {len(recs.table)}: kept by you, not scored"
     assert pinned["reason"] == f"at 2 of {len(recs.table)}: pinned by you, not scored"
+
+
+def test_explain_track_tells_a_known_track_left_out_by_exclude_known_from_a_known_duplicate(settings):
+    # d4 is another release of p1 and in one of your playlists: with candidates.exclude_known false
+    # it is out as a duplicate, not for being known; with it true, every known track says so
+    lib = make_library(extra_items=[("pl2", "d4")])
+    s = with_(settings, candidates__new_share=0.0)
+    _, (dup,) = explain(s, ["d4"], {"q1": 0.5}, library=lib)
+    assert (dup["verdict"], dup["reason"]) == ("duplicate", "another release of the same song stands for it: "
+                                                            "'Chill One' - Delta")
+    _, said = explain(with_(s, candidates__exclude_known=True), ["d4", "q1"], {"q1": 0.5}, library=lib)
+    assert [(e["verdict"], e["reason"]) for e in said] == [
+        ("known_excluded", "already in your playlists or saved, and candidates.exclude_known is true")] * 2
+
+
+def test_explain_track_says_a_known_track_made_room_for_a_new_one(settings):
+    # new_share 0.5 of two places: the known p2 (0.8) gives its place to the new d1 (0.5)
+    s = with_(settings, blend__threshold=0.0, blend__min_tracks=0, blend__max_tracks=2, blend__max_per_artist=0,
+              blend__normalisation="minmax", blend__artist_mix=0.0, candidates__new_share=0.5)
+    recs, (known, new) = explain(s, ["p2", "d2"], {"q1": 0.9, "p2": 0.8, "d1": 0.5, "d2": 0.4, "o1": 0.1})
+    assert recs.track_ids == ["q1", "d1"]
+    assert known["verdict"] == "made_room" and "candidates.new_share 0.5 keeps that share of the playlist new" in known["reason"]
+    assert new["verdict"] == "outranked"  # a new track below the last one chosen
+
+
+def test_a_leaving_track_gave_way_to_a_pin_only_when_it_would_have_been_chosen(settings):
+    # p1 is pinned and fills Delta's one place (blend.max_per_artist 1); the unpinned d1 scored 0.6
+    from recommender.pipeline import Recommendations, gave_way_to_pins
+    table = pd.DataFrame({"track_id": ["p1", "d1"], "pinned": [True, False], "score": [np.nan, 0.6]})
+
+    def gave_way(p2: float, max_tracks: int) -> dict:
+        recs = Recommendations(table=table.copy(), seeds=pd.Series(dtype=float), mode="taste", weights={},
+                               n_candidates=3, blended=pd.Series({"d1": 0.6, "p2": p2, "q1": 0.9}))
+        cfg = with_(settings, blend__max_per_artist=1, blend__min_tracks=0, blend__max_tracks=max_tracks,
+                    blend__threshold=0.2).blend
+        return gave_way_to_pins(recs, make_library(), ["p2"], cfg)
+    assert gave_way(0.7, 2) == {"p2": "p1"}  # above the weakest chosen track: the pin took its place
+    assert gave_way(0.55, 2) == {}  # below it: outranked, pin or no pin
+    assert gave_way(0.55, 3) == {"p2": "p1"}  # the playlist had room for it
+    assert gave_way(0.1, 3) == {}  # below blend.threshold
+
+
+def test_rows_that_every_scorer_scores_alike_still_get_the_top_scorers_reason():
+    # no scorer tells the rows apart: the reason is still the one that scored them, not none
+    from recommender.pipeline import explain_rows
+    scorers = {"content": FixedScorer("content", reason="content likes"), "year": FixedScorer("year")}
+    contrib = pd.DataFrame({"content": [0.5, 0.5], "year": [0.1, 0.1]}, index=["d1", "d2"])
+    assert list(explain_rows(scorers, pd.Series({"s1": 1.0}), contrib)) == ["content likes d1", "content likes d2"]
+
+
+def test_an_empty_managed_playlist_leaves_your_other_playlists_to_seed_from(settings):
+    # the managed playlist is taken out of the library a run reads, also when it holds no tracks
+    lib = make_library()
+    lib = lib.replace(playlists=pd.concat([lib.frames["playlists"],
+                                           pd.DataFrame({"playlist_id": ["mine"], "name": ["recommend: for you"]})]))
+    scoring = candidate_scoring(lib, settings, seed_playlist="Chill Vibes", managed_playlist_id="mine", now=NOW)
+    assert (scoring.mode, scoring.target) == ("playlist", "Chill Vibes")
+    assert list(scoring.library.frames["playlists"]["playlist_id"]) == ["pl1", "pl2"]
+
+
+def test_playlist_examples_offer_those_with_enough_tracks_and_blame_following_only_when_spotify_refused():
+    lib = make_library()  # Chill Vibes holds 3 tracks, Party Hits 2
+    assert playlist_examples(lib, min_tracks=2) == ' among your 2 playlists (e.g. "Chill Vibes", "Party Hits")'
+    assert playlist_examples(lib, min_tracks=3) == ' among your one playlist that has at least 3 tracks ("Chill Vibes")'
+    assert playlist_examples(lib, min_tracks=4) == ": none of your 2 playlists has 4 tracks this app can read"
+    one = lib.replace(playlists=lib.frames["playlists"].iloc[:1])
+    assert playlist_examples(one, min_tracks=4) == ": your one playlist does not have 4 tracks this app can read"
+    refused = lib.replace(playlists=lib.frames["playlists"].assign(readable=[True, False]))
+    assert playlist_examples(refused, min_tracks=4) == (
+        ": none of your 2 playlists has 4 tracks this app can read; Spotify does not let this app read the tracks "
+        "of playlists you only follow (a personal app reads those you own or collaborate on): copy some into a "
+        "playlist of your own")
+    # a data file's playlists are all there to read
+    assert playlist_examples(refused, min_tracks=4, source="songs.csv") == ": none of the 2 playlists of songs.csv has 4 tracks"
 
 
 def test_explain_track_names_the_album_of_the_release_that_stands_for_a_duplicate(settings):
