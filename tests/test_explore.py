@@ -566,7 +566,8 @@ def test_the_index_build_gives_each_track_the_rows_of_the_formula_and_reports_pr
               ("f", "Halo halo halo", "Beyonce, Jay-Z", "Ø")]
     calls = []
     idx = SearchIndex.build(tracks, progress=lambda done, total: calls.append((done, total)))
-    assert calls and calls[-1] == (len(tracks), len(tracks))
+    assert calls == sorted(calls) and calls[-1] == (len(tracks), len(tracks))
+    assert sorted(set(calls)) == [(i, len(tracks)) for i in range(1, len(tracks) + 1)]  # each track read is told
     vocab = [str(g) for g in idx.vocab]
     col = {g: j for j, g in enumerate(vocab)}
     docs = [set(grams(fold(f"{n} {a} {b}"))) for _, n, a, b in tracks]
@@ -595,6 +596,7 @@ def test_the_index_build_gives_each_track_the_rows_of_the_formula_and_reports_pr
                 want[i] /= np.linalg.norm(want[i])
         assert np.allclose(dense(csc), want, atol=1e-6)
     assert [h["track_id"] for h in idx.query("halo beyonce", 2)] == ["a", "b"]
+    assert "e" not in [h["track_id"] for h in idx.query("halo", 10)]  # a track without a word matches nothing
 
 
 def test_a_scorer_with_no_weight_has_no_share_in_similar_as_in_build_playlist():
