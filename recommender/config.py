@@ -812,12 +812,12 @@ def _validate_bounds(data: dict, where, place) -> None:
     if not grid or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                            and 0 <= v <= MAX_WEIGHT for v in grid):
         raise ConfigError(f"{where('tune.grid')}: tune.grid must be a non-empty list of numbers from 0 to "
-                          f"{_number(MAX_WEIGHT)}, got {grid!r}")
+                          f"{_number(MAX_WEIGHT)}, got {_shown(grid)}")
     known = sorted(data["scorers"])
     bad = [v for v in data["tune"]["fixed"] if not isinstance(v, str) or v not in known]
     if bad:  # a typo would tune the scorer meant to stay, silently
         raise ConfigError(f"{where('tune.fixed')}: tune.fixed must be a list of scorer names ({', '.join(known)}), "
-                          f"got {bad[0]!r} in {data['tune']['fixed']!r}")
+                          f"got {_shown(bad[0])} in {_shown(data['tune']['fixed'])}")
     if not str(data["playlist"]["name"]).strip():
         raise ConfigError(f"{where('playlist.name')}: playlist.name must not be empty")
     log_file = data["schedule"]["log_file"]
@@ -827,7 +827,7 @@ def _validate_bounds(data: dict, where, place) -> None:
     for dotted in ("candidates.blocklist_artists", "candidates.blocklist_tracks"):
         bad = [v for v in _get(data, dotted) if isinstance(v, bool) or not isinstance(v, (str, int, float))]
         if bad:  # a mapping or an empty entry would block nothing (or an artist named "None"), silently
-            raise ConfigError(f"{where(dotted)}: {dotted} must be a list of ids or names, got {bad[0]!r} in it")
+            raise ConfigError(f"{where(dotted)}: {dotted} must be a list of ids or names, got {_shown(bad[0])} in it")
 
 
 def is_musicbrainz_org(url: str) -> bool:

@@ -152,6 +152,10 @@ def test_a_key_of_several_sections_is_not_guessed_but_one_per_entry_is_named_so(
     ("tune:\n  fixed: [opendata, nonsense]\n", "tune.fixed must be a list of scorer names (artist_walk, audio, "
                                                "collaborative, content, coverage, opendata, popularity, release, year), "
                                                "got 'nonsense' in ['opendata', 'nonsense']"),
+    # every list and entry of one in YAML's words, as word_ngrams' (it said [0, True] and got True in [True])
+    ("tune:\n  grid: [0, true]\n", "tune.grid must be a non-empty list of numbers from 0 to 1000000, got [0, true]"),
+    ("tune:\n  fixed: [true]\n", "got true in [true]"),
+    ("candidates:\n  blocklist_tracks: [null]\n", "candidates.blocklist_tracks must be a list of ids or names, got null in it"),
     # a source's switch with its colon forgotten: the colon's hint, not the one for `similar_artists: false`
     ("discovery:\n  similar_artists: enabled false\n",
      "discovery.similar_artists must be a mapping, got 'enabled false'; write `enabled: ...`, a colon"),
