@@ -750,3 +750,14 @@ def test_explain_best_answers_of_the_track_highest_on_the_playlist_else_the_best
     left = explain_best(scoring, recs, s, ["zz", "o1", "q1", "s1", "d2"])  # none on it: the best scored candidate
     assert (left["track_id"], left["verdict"]) == ("d2", "artist_cap"), left
     assert explain_best(scoring, recs, s, ["zz", "s1"])["verdict"] == "not_in_cache"  # none scored: the first
+
+
+def test_a_playlist_name_both_close_to_and_holding_the_typed_words_is_offered_once():
+    """"chill" is close to "Chill Vibes" and inside it: the hint lists it once, not twice."""
+    from recommender.pipeline import resolve_playlist
+    with pytest.raises(UsageError) as said:
+        resolve_playlist(make_library(), "chill")
+    assert str(said.value) == 'no playlist named "chill"; did you mean "Chill Vibes"?'
+    with pytest.raises(UsageError) as said:
+        resolve_playlist(make_library(), "hits", source="songs.csv")
+    assert str(said.value) == 'no playlist named "hits" in songs.csv; did you mean "Party Hits"?'
