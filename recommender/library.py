@@ -119,7 +119,8 @@ def first_of_lists(lists: pa.ListArray) -> pa.Array:
 
 
 def as_list_arrow(lists: pd.Series) -> pa.ListArray:
-    """A list<large_string> Arrow array from a Series of lists (anything else = empty list)."""
+    """A list<large_string> Arrow array from a Series of lists or tuples (None or NaN = empty
+    list; a string would be read as its characters: ``schema.conform`` makes every cell a list)."""
     try:
         return pa.array(lists.tolist(), type=pa.list_(pa.large_string()))
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):

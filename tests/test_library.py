@@ -66,3 +66,23 @@ def test_matrix_column_labels_keep_their_order_with_unknown_tracks_first():
     m, cols = lib.track_playlist_matrix(extra_sources=False)
     assert list(cols) == ["p1", "p2"]  # p0 holds only an unknown track: no column
     assert m.toarray().tolist() == [[0, 1], [1, 0]]
+
+
+def test_membership_and_list_helpers_on_one_value_no_values_and_nulls():
+    """The Arrow helpers every matrix and candidate mask is built with: a one-element list is
+    looked up like any other, nulls are never members, and lists that are all empty give a
+    matrix of no columns (not one column no token names)."""
+    import numpy as np
+    from recommender.library import as_list_arrow, first_of_lists, isin, list_indicator
+    assert isin(["a"], ["a"]).tolist() == [True] and isin(["a"], {"b"}).tolist() == [False]
+    assert isin(pd.Series(["a", None, "b"]), {"b"}).tolist() == [False, False, True]
+    assert isin([], ["a"]).tolist() == [] and isin(["a"], []).tolist() == [False]
+    lists = as_list_arrow(pd.Series([["x", "y", "x"], [], None, ("y",), float("nan")]))
+    m, tokens = list_indicator(lists, 5)
+    assert tokens.tolist() == ["x", "y"] and m.dtype == np.float32
+    assert m.toarray().tolist() == [[1, 1], [0, 0], [0, 0], [0, 1], [0, 0]]
+    assert first_of_lists(lists).to_pylist() == ["x", None, None, "y", None]
+    m, tokens = list_indicator(as_list_arrow(pd.Series([[], None])), 2)
+    assert m.shape == (2, 0) and tokens.tolist() == []
+    m, tokens = list_indicator(as_list_arrow(pd.Series([[], ["z"]])), 2)
+    assert m.toarray().tolist() == [[0], [1]] and tokens.tolist() == ["z"]

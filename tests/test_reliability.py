@@ -160,6 +160,54 @@ def test_the_first_429_is_said_with_a_sub_second_wait_and_one_more_time(standin,
     assert all(line.endswith("; waiting 0.5 s, then trying again (at most 1 more time)") for line in said), said
 
 
+def test_a_failed_read_is_retried_after_waits_that_double_up_to_max_retry_wait(standin, tmp_path, monkeypatch, caplog):
+    """A read Spotify fails (5xx, a timeout) is asked again after 0.5 s, then twice as long each
+    time, never longer than spotify.max_retry_wait; the run's first retry says in one line how
+    long the retries may take at most: the waits, plus each try's timeout when the failure was one."""
+    import requests
+    from spotipy.exceptions import SpotifyException
+    from spotify_helpers import gateway_for, settings_for
+
+    def answering(*answers):
+        left = list(answers)
+
+        def call(*args, **kwargs):
+            answer = left.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return call
+
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.max_retries": 4, "spotify.max_retry_wait": 2.5,
+                                                             "spotify.timeout": 10})
+    for failed, said in ((SpotifyException(503, -1, "busy"), "answered 503 to GET me; trying again 4 more times "
+                                                            "for up to 6 s"),
+                         (requests.ReadTimeout("slow"), "did not answer (no answer within 10 s on GET me); trying "
+                                                        "again 4 more times for up to 46 s")):
+        sleeps: list[float] = []
+        gateway = gateway_for(settings, sleeps)
+        monkeypatch.setattr(gateway.client, "_internal_call", answering(*[failed] * 4, {"id": "u"}))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            assert gateway.get("me") == {"id": "u"}
+        assert sleeps == [0.5, 1.0, 2.0, 2.5]
+        lines = [r.getMessage() for r in caplog.records]
+        assert len(lines) == 1 and lines[0].startswith("Spotify at ") and lines[0].endswith(said), lines
+
+
+def test_spotifys_words_in_an_error_are_one_short_line():
+    """What Spotify (or a proxy before it) said, as an error message quotes it: an HTML page by its
+    title, whitespace collapsed, cut at 120 characters with an ellipsis; a message that merely holds
+    a "<" is no page and keeps every word."""
+    from recommender.spotify.gateway import plain_text
+    page = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>"
+    assert plain_text(page) == "502 Bad Gateway"
+    assert plain_text("<html><body><p>Upstream\n  busy</p></body></html>") == "Upstream busy"
+    assert plain_text("Invalid limit:\n  must be <= 50 (got <100>)") == "Invalid limit: must be <= 50 (got <100>)"
+    assert plain_text("x" * 120) == "x" * 120
+    assert plain_text("x" * 121) == "x" * 119 + "…" and len(plain_text("y " * 200)) == 120
+
+
 def test_a_revoked_login_still_exits_3_at_once(expired_login):
     server, env, cache, sleeps = expired_login
     server.revoke_refresh_tokens()
