@@ -38,6 +38,7 @@ def test_track_codes_and_positions_map_ids_to_rows_with_minus_one_for_unknown():
     lib = small()
     ids = ["c", "gone", "a", None, "a"]
     assert lib.track_codes(pd.Series(ids, dtype="str")).tolist() == [2, -1, 0, -1, 0]
+    assert lib.track_codes(["b"]).tolist() == [1] and lib.track_codes([]).tolist() == []
     assert lib.track_positions(["c", "gone", "a", "a"]).tolist() == [2, -1, 0, 0]
     assert lib.track_positions(pd.Index(["b"], dtype="str")).tolist() == [1]
     assert lib.track_positions([]).tolist() == []
@@ -86,3 +87,16 @@ def test_membership_and_list_helpers_on_one_value_no_values_and_nulls():
     assert m.shape == (2, 0) and tokens.tolist() == []
     m, tokens = list_indicator(as_list_arrow(pd.Series([[], ["z"]])), 2)
     assert m.toarray().tolist() == [[0], [1]] and tokens.tolist() == ["z"]
+
+
+def test_an_artists_genres_are_spotifys_when_it_gives_any_else_the_enrichments():
+    """An artist enriched while Spotify gave it no genres keeps Spotify's once Spotify gives some;
+    the enrichment's stand for an empty list and for an artist the artists frame lacks."""
+    lib = Library.from_frames(
+        artists=pd.DataFrame({"artist_id": ["spotify", "empty"], "name": ["S", "E"],
+                              "genres": [["indie pop"], []]}),
+        artist_genres=pd.DataFrame({"artist_id": ["spotify", "empty", "other"],
+                                    "genres": [["rock"], ["trip hop"], ["jazz"]]}))
+    genres = lib.artist_genres()
+    assert {a: list(g) for a, g in genres.items()} == {"spotify": ["indie pop"], "empty": ["trip hop"],
+                                                       "other": ["jazz"]}
