@@ -161,9 +161,10 @@ def test_the_first_429_is_said_with_a_sub_second_wait_and_one_more_time(standin,
 
 
 def test_a_failed_read_is_retried_after_waits_that_double_up_to_max_retry_wait(standin, tmp_path, monkeypatch, caplog):
-    """A read Spotify fails (5xx, a timeout) is asked again after 0.5 s, then twice as long each
-    time, never longer than spotify.max_retry_wait; the run's first retry says in one line how
-    long the retries may take at most: the waits, plus each try's timeout when the failure was one."""
+    """A read Spotify fails (5xx, a timeout, a 429 that names no wait) is asked again after 0.5 s,
+    then twice as long each time, never longer than spotify.max_retry_wait; the run's first retry
+    says in one line how long the retries may take at most: the waits, plus each try's timeout
+    when the failure was one."""
     import requests
     from spotipy.exceptions import SpotifyException
     from spotify_helpers import gateway_for, settings_for
@@ -183,7 +184,10 @@ def test_a_failed_read_is_retried_after_waits_that_double_up_to_max_retry_wait(s
     for failed, said in ((SpotifyException(503, -1, "busy"), "answered 503 to GET me; trying again 4 more times "
                                                             "for up to 6 s"),
                          (requests.ReadTimeout("slow"), "did not answer (no answer within 10 s on GET me); trying "
-                                                        "again 4 more times for up to 46 s")):
+                                                        "again 4 more times for up to 46 s"),
+                         # a 429 without Retry-After: the same back-off (the fourth, 4 s, stopped the run)
+                         (SpotifyException(429, -1, "slow down"), "asks us to slow down (429 on GET me); waiting "
+                                                                  "0.5 s, then trying again (at most 4 more times)")):
         sleeps: list[float] = []
         gateway = gateway_for(settings, sleeps)
         monkeypatch.setattr(gateway.client, "_internal_call", answering(*[failed] * 4, {"id": "u"}))
@@ -193,6 +197,15 @@ def test_a_failed_read_is_retried_after_waits_that_double_up_to_max_retry_wait(s
         assert sleeps == [0.5, 1.0, 2.0, 2.5]
         lines = [r.getMessage() for r in caplog.records]
         assert len(lines) == 1 and lines[0].startswith("Spotify at ") and lines[0].endswith(said), lines
+    # the login refresh's 429 without a wait named, likewise
+    import recommender.spotify.auth as auth
+    from spotipy.oauth2 import SpotifyOauthError
+    refused = SpotifyOauthError("slow down", error="rate_limited")
+    refused.http_status, refused.retry_after = 429, None
+    sleeps = []
+    monkeypatch.setattr(auth, "_sleep", sleeps.append)
+    assert gateway.client.auth_manager._with_retries(answering(*[refused] * 4, "token")) == "token"
+    assert sleeps == [0.5, 1.0, 2.0, 2.5]
 
 
 def test_spotifys_words_in_an_error_are_one_short_line():

@@ -199,7 +199,7 @@ class _NonInteractive:
                     raise AuthError(_login_refused(oauth_error_code(exc), exc)) from None
                 wait = getattr(exc, "retry_after", None)
                 if status == 429:
-                    wait = self.backoff * 2 ** attempt if wait is None else wait
+                    wait = backoff_wait(self.backoff, self.max_retry_wait, attempt) if wait is None else wait
                     if wait > self.max_retry_wait or attempt >= self.max_retries:
                         from .gateway import when
                         raise RateLimited(f"the Spotify accounts service is rate-limiting the login refresh; "

@@ -349,7 +349,9 @@ class Gateway:
             self._keep_wait(wait)
             raise RateLimited(f"Spotify's daily request quota for this app is used up; {again(wait)}",
                               retry_after=wait) from None
-        wait = self.backoff * 2 ** attempt if wait is None else wait
+        # no Retry-After: our back-off, never above max_retry_wait (it said "Spotify asks us to wait
+        # 4 s (more than spotify.max_retry_wait = 2.5 s)" and stopped, of a wait Spotify never asked)
+        wait = backoff_wait(self.backoff, self.max_retry_wait, attempt) if wait is None else wait
         if wait > self.max_retry_wait:
             self._keep_wait(wait)
             raise RateLimited(f"Spotify asks us to wait {wait:.0f} s (more than spotify.max_retry_wait = "
