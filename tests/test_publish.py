@@ -109,10 +109,11 @@ def test_first_run_creates_a_private_playlist_and_later_runs_update_it_in_place(
     creates = [r for r in env.writes() if r.path == "/v1/me/playlists"]
     assert [r.method for r in creates] == ["POST"]
     body = next(p for m, u, p in env.sent if m == "POST" and u == "me/playlists")
-    assert body["public"] is False and publish.MARKER in body["description"]
+    assert body["public"] is False and body["collaborative"] is False and publish.MARKER in body["description"]
     pid = first.playlist_id
     assert env.managed()["id"] == pid and env.managed()["pending"] is None
-    assert env.server.account.playlist(pid)["public"] is False
+    made = env.server.account.playlist(pid)
+    assert made["public"] is False and made["collaborative"] is False  # no one else may edit it
     assert env.content(pid) == tracks[:6]
 
     env.server.clear_requests()

@@ -445,6 +445,16 @@ def test_login_states(token, state):
     assert statusinfo.login_status(token, NOW)["state"] == state
 
 
+def test_a_login_says_its_minutes_left_and_only_an_expired_one_says_it_is_renewed():
+    login = {"access_token": "x", "refresh_token": "r"}
+    valid = statusinfo.login_status({**login, "expires_at": int(NOW.timestamp()) + 90}, NOW)
+    assert (valid["state"], valid["expires_in_minutes"], valid["message"]) == ("valid", 1.5, None)
+    expired = statusinfo.login_status({**login, "expires_at": int(NOW.timestamp()) - 90}, NOW)
+    assert (expired["state"], expired["expires_in_minutes"]) == ("expired", -1.5)
+    assert expired["message"] == "the access token is renewed from the refresh token on the next run"
+    assert statusinfo.login_status({**login, "expires_at": int(NOW.timestamp())}, NOW)["state"] == "expired"
+
+
 def test_status_reports_a_running_holder_but_not_a_killed_one(tmp_path):
     with RunLock(lock_path(tmp_path), command="recommend build-playlist"):
         running = statusinfo.status(tmp_path, {}, None, now=NOW)["running"]
@@ -477,6 +487,31 @@ def test_a_playlist_written_half_way_is_unfinished_and_one_never_written_has_no_
     assert statusinfo.status("/nonexistent", {"managed_playlist": {"id": "P"}}, None, now=NOW)["playlist"] == \
         {"id": "P", "name": None, "tracks": None, "unfinished": False}
     assert statusinfo.status("/nonexistent", {"managed_playlist": None}, None, now=NOW)["playlist"] is None
+
+
+def test_the_schedules_last_run_is_found_behind_more_runs_than_status_lists(tmp_path):
+    """status lists the last five runs; the schedule's last run is looked for further back (a
+    night's run followed by a day of runs by hand was "no run yet")."""
+    night = {"command": "build-playlist", "exit_code": 0, "trigger": runlog.SCHEDULED,
+             "when": (NOW - timedelta(hours=10)).isoformat()}
+    runlog.append_run(tmp_path, night)
+    for hour in range(9, 0, -1):
+        runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 0, "trigger": runlog.MANUAL,
+                                     "when": (NOW - timedelta(hours=hour)).isoformat()})
+    st = statusinfo.status(tmp_path, {}, None, now=NOW, schedule={"state": "not installed"})
+    assert len(st["last_runs"]) == 5 and night["trigger"] not in [r["trigger"] for r in st["last_runs"]]
+    assert st["schedule"]["last_run"]["when"] == night["when"]
+
+
+def test_a_half_written_playlist_is_warned_of_only_when_no_run_is_writing_it(tmp_path):
+    """The write a run has under way is no write left unfinished: status warns of it once no live
+    run holds the lock (the run that stopped it, or the next build, finishes it)."""
+    half = {"managed_playlist": {"id": "P", "name": "recommend: for you", "last_written": ["t1"], "pending": ["t2"]}}
+    with RunLock(lock_path(tmp_path), command="recommend build-playlist"):
+        assert "playlist" not in statusinfo.state_warnings(statusinfo.status(tmp_path, half, None, now=NOW))
+    said = statusinfo.state_warnings(statusinfo.status(tmp_path, half, None, now=NOW))
+    assert said["playlist"].startswith("the last write to the managed playlist did not finish")
+    assert statusinfo.state_warnings(statusinfo.status(tmp_path, {"managed_playlist": {"id": "P"}}, None, now=NOW)) == {}
 
 
 def test_status_does_not_report_a_killed_run_whose_pid_now_belongs_to_another_process(tmp_path):
