@@ -185,6 +185,7 @@ def test_a_failed_read_is_retried_after_waits_that_double_up_to_max_retry_wait(s
                                                             "for up to 6 s"),
                          (requests.ReadTimeout("slow"), "did not answer (no answer within 10 s on GET me); trying "
                                                         "again 4 more times for up to 46 s"),
+                         (None, "sent an unreadable answer to GET me; trying again 4 more times for up to 6 s"),
                          # a 429 without Retry-After: the same back-off (the fourth, 4 s, stopped the run)
                          (SpotifyException(429, -1, "slow down"), "asks us to slow down (429 on GET me); waiting "
                                                                   "0.5 s, then trying again (at most 4 more times)")):
@@ -206,6 +207,54 @@ def test_a_failed_read_is_retried_after_waits_that_double_up_to_max_retry_wait(s
     monkeypatch.setattr(auth, "_sleep", sleeps.append)
     assert gateway.client.auth_manager._with_retries(answering(*[refused] * 4, "token")) == "token"
     assert sleeps == [0.5, 1.0, 2.0, 2.5]
+
+
+def test_a_listing_is_asked_again_in_smaller_pages_only_when_spotify_refused_the_page_size(standin, tmp_path):
+    """Spotify's 400 "Invalid limit" (page sizes lowered without notice in 2026) is asked again ten
+    at a time, and that listing keeps the smaller size for the run; any other refusal (an invalid
+    id), or "Invalid limit" of ten already, is said at once, after one request."""
+    from spotipy.exceptions import SpotifyException
+    from recommender.errors import SpotifyError
+    from spotify_helpers import gateway_for, settings_for
+    gateway = gateway_for(settings_for(standin, tmp_path / "cache"))
+    asked = []
+
+    def answering(*answers):
+        left = list(answers)
+
+        def call(method, url, payload, params):
+            asked.append((url, params.get("limit")))
+            answer = left.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return call
+    refused = SpotifyException(400, -1, "https://api.spotify.com/v1/me/tracks:\n Invalid limit")
+    gateway.client._internal_call = answering(refused, {"items": [1]}, {"items": [2]})
+    assert gateway.first_page("me/tracks")["items"] == [1] and gateway.first_page("me/tracks")["items"] == [2]
+    assert asked == [("me/tracks", 50), ("me/tracks", 10), ("me/tracks", 10)]
+    for answer, limit in ((SpotifyException(400, -1, "https://api.spotify.com/v1/me/albums:\n Invalid id"), 50),
+                          (refused, 10)):
+        asked.clear()
+        gateway.client._internal_call = answering(answer, {"items": []})
+        with pytest.raises(SpotifyError, match="400"):
+            gateway.first_page("me/albums", limit=limit)
+        assert asked == [("me/albums", limit)]
+
+
+def test_the_daily_quota_without_a_retry_after_is_a_days_wait(standin, tmp_path):
+    from spotipy.exceptions import SpotifyException
+    from recommender.errors import RateLimited
+    from spotify_helpers import gateway_for, settings_for
+    sleeps: list[float] = []
+    gateway = gateway_for(settings_for(standin, tmp_path / "cache"), sleeps)
+
+    def quota(*args):
+        raise SpotifyException(429, -1, "https://api.spotify.com/v1/me:\n quota", reason="QUOTA_EXCEEDED")
+    gateway.client._internal_call = quota
+    with pytest.raises(RateLimited, match=r"daily request quota for this app is used up; try again in 24\.0 h") as err:
+        gateway.get("me")
+    assert err.value.retry_after == 86400.0 and sleeps == []
 
 
 def test_spotifys_words_in_an_error_are_one_short_line():
