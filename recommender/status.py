@@ -429,7 +429,7 @@ def status_lines(info: Mapping[str, Any], demo: bool = False) -> list[str]:
 
 
 DISCOVERY_SOURCES = {"albums": "from albums of your artists", "similar_artists": "by similar artists",
-                     "similar_recordings": "similar tracks"}
+                     "similar_recordings": "similar to your tracks"}  # "1 similar tracks" read wrong
 
 
 def discovery_lines(d: Mapping[str, Any] | None) -> list[str]:

@@ -859,6 +859,23 @@ def test_status_counts_a_track_two_discovery_sources_found_once():
     assert f"found {by_source} tracks new to you" in line and "some found by two" not in line
 
 
+def test_the_discovery_line_of_status_says_what_each_source_that_was_on_found():
+    from recommender.status import discovery_lines
+    d = {"when": None, "sources": {"albums": True, "similar_artists": False, "similar_recordings": True},
+         "tracks": {"albums": 3, "similar_recordings": 1}, "new_tracks": 4, "requests": 1, "cached_answers": 0,
+         "warnings": ["labs answered 503"]}
+    assert discovery_lines(d) == [
+        "discovery: the last refresh found 4 tracks new to you (3 from albums of your artists, 1 similar to your tracks) "
+        "with 1 request; `recommend web`'s Discovery page shows more",
+        "note:     the last discovery: labs answered 503"]
+    nothing = {**d, "tracks": {"albums": 0}, "new_tracks": 0, "requests": 2, "cached_answers": 5, "warnings": []}
+    assert discovery_lines(nothing) == [
+        "discovery: the last refresh found 0 tracks new to you with 2 requests and 5 answers kept from earlier runs; "
+        "`recommend web`'s Discovery page shows more"]
+    off = {**d, "sources": dict.fromkeys(d["sources"], False)}
+    assert discovery_lines(off) == ["discovery: off at the last refresh (discovery.enabled, refresh.discovery_artists)"]
+
+
 def test_a_run_that_ends_while_status_reads_the_library_is_not_said_to_have_stopped(logged_in, monkeypatch):
     """`recommend status` read the manifest, then the library (seconds, for a big one), then who
     holds the run lock. A build that ended in between had left its marks in the manifest read
