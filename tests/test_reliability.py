@@ -123,6 +123,22 @@ def test_accounts_rate_limit_with_a_short_wait_is_retried(expired_login):
     assert sleeps == [2.0]
 
 
+def answers_in_turn(*answers, asked: list | None = None):
+    """A stand-in for spotipy's ``_internal_call`` (or an auth call) giving ``answers`` in turn,
+    raising those that are exceptions; ``asked`` gets each call's (url, page size)."""
+    left = list(answers)
+
+    def call(*args, **kwargs):
+        if asked is not None:
+            url, params = args[1], args[3]
+            asked.append((url, params.get("limit")))
+        answer = left.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+    return call
+
+
 def test_the_first_429_is_said_with_a_sub_second_wait_and_one_more_time(standin, tmp_path, monkeypatch, caplog):
     """The run's first 429 is said in one warning (a person at a terminal sees why nothing
     happens); a 0.5 s back-off read "waiting 0 s", and one try left "at most 1 more times", from
@@ -132,27 +148,17 @@ def test_the_first_429_is_said_with_a_sub_second_wait_and_one_more_time(standin,
     from spotipy.oauth2 import SpotifyOauthError
     from spotify_helpers import gateway_for, settings_for
 
-    def answering(*answers):
-        left = list(answers)
-
-        def call(*args, **kwargs):
-            answer = left.pop(0)
-            if isinstance(answer, Exception):
-                raise answer
-            return answer
-        return call
-
     settings = settings_for(standin, tmp_path / "cache", **{"spotify.max_retries": 1})
     sleeps: list[float] = []
     gateway = gateway_for(settings, sleeps)
     monkeypatch.setattr(gateway.client, "_internal_call",
-                        answering(SpotifyException(429, -1, "slow down", headers={"Retry-After": "0.5"}), {"id": "u"}))
+                        answers_in_turn(SpotifyException(429, -1, "slow down", headers={"Retry-After": "0.5"}), {"id": "u"}))
     refused = SpotifyOauthError("slow down", error="rate_limited")
     refused.http_status, refused.retry_after = 429, 0.5
     monkeypatch.setattr(auth, "_sleep", sleeps.append)
     with caplog.at_level(logging.WARNING):
         assert gateway.get("me") == {"id": "u"}
-        assert gateway.client.auth_manager._with_retries(answering(refused, "token")) == "token"
+        assert gateway.client.auth_manager._with_retries(answers_in_turn(refused, "token")) == "token"
     said = [r.getMessage() for r in caplog.records if "slow down" in r.getMessage()]
     assert sleeps == [0.5, 0.5] and len(said) == 2, said
     assert said[0].startswith("Spotify at ") and "asks us to slow down (429 on GET me);" in said[0]
@@ -169,16 +175,6 @@ def test_a_failed_read_is_retried_after_waits_that_double_up_to_max_retry_wait(s
     from spotipy.exceptions import SpotifyException
     from spotify_helpers import gateway_for, settings_for
 
-    def answering(*answers):
-        left = list(answers)
-
-        def call(*args, **kwargs):
-            answer = left.pop(0)
-            if isinstance(answer, Exception):
-                raise answer
-            return answer
-        return call
-
     settings = settings_for(standin, tmp_path / "cache", **{"spotify.max_retries": 4, "spotify.max_retry_wait": 2.5,
                                                              "spotify.timeout": 10})
     for failed, said in ((SpotifyException(503, -1, "busy"), "answered 503 to GET me; trying again 4 more times "
@@ -191,7 +187,7 @@ def test_a_failed_read_is_retried_after_waits_that_double_up_to_max_retry_wait(s
                                                                   "0.5 s, then trying again (at most 4 more times)")):
         sleeps: list[float] = []
         gateway = gateway_for(settings, sleeps)
-        monkeypatch.setattr(gateway.client, "_internal_call", answering(*[failed] * 4, {"id": "u"}))
+        monkeypatch.setattr(gateway.client, "_internal_call", answers_in_turn(*[failed] * 4, {"id": "u"}))
         caplog.clear()
         with caplog.at_level(logging.WARNING):
             assert gateway.get("me") == {"id": "u"}
@@ -205,7 +201,7 @@ def test_a_failed_read_is_retried_after_waits_that_double_up_to_max_retry_wait(s
     refused.http_status, refused.retry_after = 429, None
     sleeps = []
     monkeypatch.setattr(auth, "_sleep", sleeps.append)
-    assert gateway.client.auth_manager._with_retries(answering(*[refused] * 4, "token")) == "token"
+    assert gateway.client.auth_manager._with_retries(answers_in_turn(*[refused] * 4, "token")) == "token"
     assert sleeps == [0.5, 1.0, 2.0, 2.5]
 
 
@@ -218,25 +214,14 @@ def test_a_listing_is_asked_again_in_smaller_pages_only_when_spotify_refused_the
     from spotify_helpers import gateway_for, settings_for
     gateway = gateway_for(settings_for(standin, tmp_path / "cache"))
     asked = []
-
-    def answering(*answers):
-        left = list(answers)
-
-        def call(method, url, payload, params):
-            asked.append((url, params.get("limit")))
-            answer = left.pop(0)
-            if isinstance(answer, Exception):
-                raise answer
-            return answer
-        return call
     refused = SpotifyException(400, -1, "https://api.spotify.com/v1/me/tracks:\n Invalid limit")
-    gateway.client._internal_call = answering(refused, {"items": [1]}, {"items": [2]})
+    gateway.client._internal_call = answers_in_turn(refused, {"items": [1]}, {"items": [2]}, asked=asked)
     assert gateway.first_page("me/tracks")["items"] == [1] and gateway.first_page("me/tracks")["items"] == [2]
     assert asked == [("me/tracks", 50), ("me/tracks", 10), ("me/tracks", 10)]
     for answer, limit in ((SpotifyException(400, -1, "https://api.spotify.com/v1/me/albums:\n Invalid id"), 50),
                           (refused, 10)):
         asked.clear()
-        gateway.client._internal_call = answering(answer, {"items": []})
+        gateway.client._internal_call = answers_in_turn(answer, {"items": []}, asked=asked)
         with pytest.raises(SpotifyError, match="400"):
             gateway.first_page("me/albums", limit=limit)
         assert asked == [("me/albums", limit)]
