@@ -233,10 +233,8 @@ def test_the_daily_quota_without_a_retry_after_is_a_days_wait(standin, tmp_path)
     from spotify_helpers import gateway_for, settings_for
     sleeps: list[float] = []
     gateway = gateway_for(settings_for(standin, tmp_path / "cache"), sleeps)
-
-    def quota(*args):
-        raise SpotifyException(429, -1, "https://api.spotify.com/v1/me:\n quota", reason="QUOTA_EXCEEDED")
-    gateway.client._internal_call = quota
+    gateway.client._internal_call = answers_in_turn(
+        SpotifyException(429, -1, "https://api.spotify.com/v1/me:\n quota", reason="QUOTA_EXCEEDED"))
     with pytest.raises(RateLimited, match=r"daily request quota for this app is used up; try again in 24\.0 h") as err:
         gateway.get("me")
     assert err.value.retry_after == 86400.0 and sleeps == []

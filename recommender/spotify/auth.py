@@ -32,7 +32,7 @@ from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, Rec
 from ..paths import TRY_DEMO, user_data_dir
 from ..store import atomic_write_text, file_stat
 from ..wording import configured_at
-from .gateway import backoff_wait, failure, oauth_error_code, retry_notice, slow_down_notice
+from .gateway import backoff_wait, failure, oauth_error_code, rate_limit_wait, retry_notice, slow_down_notice
 
 log = logging.getLogger(__name__)
 # a redirect to our address that carries neither a code nor an error (typed or cut by hand)
@@ -199,7 +199,7 @@ class _NonInteractive:
                     raise AuthError(_login_refused(oauth_error_code(exc), exc)) from None
                 wait = getattr(exc, "retry_after", None)
                 if status == 429:
-                    wait = backoff_wait(self.backoff, self.max_retry_wait, attempt) if wait is None else wait
+                    wait = rate_limit_wait(wait, self.backoff, self.max_retry_wait, attempt)
                     if wait > self.max_retry_wait or attempt >= self.max_retries:
                         from .gateway import when
                         raise RateLimited(f"the Spotify accounts service is rate-limiting the login refresh; "

@@ -136,6 +136,13 @@ def backoff_wait(backoff: float, max_wait: float, attempt: int) -> float:
     return min(backoff * 2 ** attempt, max_wait)
 
 
+def rate_limit_wait(retry_after: float | None, backoff: float, max_wait: float, attempt: int) -> float:
+    """The wait before retrying a 429: its Retry-After, else our back-off (``backoff_wait``, never
+    above ``max_wait``: it said "Spotify asks us to wait 4 s (more than spotify.max_retry_wait =
+    2.5 s)" and stopped, of a wait Spotify never asked). The Web API's and the login refresh's."""
+    return backoff_wait(backoff, max_wait, attempt) if retry_after is None else retry_after
+
+
 def failure(exc: Exception, timeout: float | None) -> str:
     """A request's failure in a person's words: 'connection refused', 'no answer within 10 s'."""
     if isinstance(exc, requests.Timeout):
@@ -349,9 +356,7 @@ class Gateway:
             self._keep_wait(wait)
             raise RateLimited(f"Spotify's daily request quota for this app is used up; {again(wait)}",
                               retry_after=wait) from None
-        # no Retry-After: our back-off, never above max_retry_wait (it said "Spotify asks us to wait
-        # 4 s (more than spotify.max_retry_wait = 2.5 s)" and stopped, of a wait Spotify never asked)
-        wait = backoff_wait(self.backoff, self.max_retry_wait, attempt) if wait is None else wait
+        wait = rate_limit_wait(wait, self.backoff, self.max_retry_wait, attempt)
         if wait > self.max_retry_wait:
             self._keep_wait(wait)
             raise RateLimited(f"Spotify asks us to wait {wait:.0f} s (more than spotify.max_retry_wait = "
