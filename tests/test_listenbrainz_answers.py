@@ -1,0 +1,347 @@
+"""How ``OpenData`` reads ListenBrainz, labs and MusicBrainz answers that stray from the contract
+(LISTENBRAINZ.md: the client is lenient): a value of the wrong type counts as none, a row of
+the wrong type is skipped, and what the answer does say is kept; and how the resolver takes a
+Spotify search's answer for a recording labs cannot map. The services are canned answers here
+(one per endpoint), so each test names exactly what came back."""
+
+from __future__ import annotations
+
+import pytest
+
+from recommender.services.cache import MISSING, AnswerCache
+from recommender.services.http import Budget, ServiceError
+from recommender.services.listenbrainz import LABS, OpenData, count, number
+
+
+class Canned:
+    """A service client answering each path with the body of the first prefix it starts with."""
+
+    def __init__(self, answers: dict, base_url: str = "http://127.0.0.1:9/"):
+        self.answers = answers
+        self.base_url = base_url
+        self.extra_headers: dict[str, str] = {}
+        self.asked: list[str] = []
+
+    def request(self, method, path, **kw):
+        self.asked.append(path)
+        answer = next(body for prefix, body in self.answers.items() if path.startswith(prefix))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class CannedMusicBrainz:
+    base_url = "https://musicbrainz.org/ws/2/"
+
+    def __init__(self, answers: dict):
+        self.answers = answers
+
+    def isrc(self, code):
+        return self.answers.get(code)
+
+
+def open_data(tmp_path, api=None, labs=None, isrcs=None) -> OpenData:
+    kinds = ("similar_artists", "similar_recordings", "top_recordings", "lb_radio", "canonical", "spotify_ids",
+             "popularity", "isrc", "artists")
+    return OpenData(api=Canned(api or {}), labs=Canned(labs or {}), musicbrainz=CannedMusicBrainz(isrcs or {}),
+                    cache=AnswerCache(tmp_path, dict.fromkeys(kinds, 30)), budget=None,
+                    similar_artists_algorithm="algo-a", similar_recordings_algorithm="algo-r")
+
+
+def test_a_score_that_is_no_finite_number_counts_as_no_similarity(tmp_path):
+    """A score "high", a list, NaN or infinity (Python's json reads the last two) is no evidence:
+    0, so such a row never ranks above one the service scored."""
+    assert [number(v) for v in ("high", [1], None, float("nan"), float("inf"), -float("inf"))] == [0.0] * 6
+    assert number("0.25") == 0.25 and number(3) == 3.0
+    od = open_data(tmp_path, labs={"similar-artists": [
+        {"artist_mbid": "odd", "name": "Odd", "score": float("inf")},
+        {"artist_mbid": "text", "name": "Text", "score": "high"},
+        {"artist_mbid": "real", "name": "Real", "score": 12}]})
+    got = od.similar_artists("seed")
+    assert [(r["name"], r["score"]) for r in got] == [("Real", 12.0), ("Odd", 0.0), ("Text", 0.0)]
+
+
+@pytest.mark.parametrize("value, read", [(0, 0), (12, 12), ("7", 7), (2.0, 2), (-1, None), ("lots", None),
+                                         (float("inf"), None), (float("nan"), None), (None, None)])
+def test_a_listen_count_is_a_whole_number_of_at_least_0_else_not_known(value, read):
+    """0 listens is known (nobody played it), a negative or endless count is not."""
+    assert count(value) == read
+
+
+def test_listen_counts_of_an_answer_with_odd_rows(tmp_path):
+    """Rows that are no object, or have no recording MBID, are skipped; an endless count reads as
+    not known, where it crashed the run (int(inf))."""
+    od = open_data(tmp_path, api={"popularity/recording": [
+        "junk", 5, {"total_listen_count": 9},
+        {"recording_mbid": "r1", "total_listen_count": float("inf"), "total_user_count": 0},
+        {"recording_mbid": "r2", "total_listen_count": 40, "total_user_count": 3}]})
+    assert od.popularity(["r1", "r2", "r3"]) == {"r1": (None, 0), "r2": (40, 3), "r3": (None, None)}
+
+
+def test_the_id_mapping_and_canonical_look_ups_skip_rows_of_the_wrong_type(tmp_path):
+    od = open_data(tmp_path, labs={
+        "spotify-id-from-mbid": ["junk", {"spotify_track_ids": ["x"]},
+                                 {"recording_mbid": "r1", "spotify_track_ids": ["s1", "s1", "", "s2"]}],
+        "recording-mbid-lookup": [7, {"canonical_recording_mbid": "c0"},
+                                  {"original_recording_mbid": "r1", "canonical_recording_mbid": "c1"},
+                                  {"original_recording_mbid": "r2", "recording_mbid": "r2b"}]})
+    assert od.spotify_id_lists(["r1", "r2"]) == {"r1": ["s1", "s2"], "r2": None}
+    assert od.canonical_recordings(["r1", "r2", "r3"]) == {"r1": "c1", "r2": "r2b", "r3": "r3"}
+
+
+def test_rows_without_the_key_field_are_left_out_and_the_names_kept(tmp_path):
+    """Top recordings and similar recordings keep the rows that carry the recording MBID, with
+    their names and artist names as the service gave them ("" when it gave none)."""
+    od = open_data(tmp_path,
+                   api={"popularity/top-recordings-for-artist": [
+                       {"recording_name": "No id"},
+                       {"recording_mbid": "r1", "recording_name": "Glory Box", "artist_name": "Portishead",
+                        "artist_mbids": ["a1"], "total_listen_count": 10, "total_user_count": 2},
+                       {"recording_mbid": "r2", "recording_name": None, "artist_name": None}]},
+                   labs={"similar-recordings": [
+                       {"recording_name": "No id", "score": 99},
+                       {"recording_mbid": "r5", "recording_name": "Roads", "artist_credit_name": "Portishead",
+                        "artist_credit_mbids": ["a1"], "score": 3}]})
+    top = od.top_recordings("a1")
+    assert [(r["mbid"], r["name"], r["artist"]) for r in top] == [("r1", "Glory Box", "Portishead"), ("r2", "", "")]
+    assert top[0]["listens"] == 10 and top[0]["users"] == 2
+    sims = od.similar_recordings("r9")
+    assert [(r["mbid"], r["name"], r["artist"], r["score"]) for r in sims] == [("r5", "Roads", "Portishead", 3.0)]
+
+
+def test_an_answer_of_rows_that_are_no_objects_is_a_failure_of_the_service(tmp_path):
+    """Labs answering a list of strings: the rows of another shape (a failure naming labs), not a
+    crash (a string has no .get) and not "no similar artists" kept for a week."""
+    od = open_data(tmp_path, labs={"similar-artists": ["a", "b"]})
+    with pytest.raises(ServiceError, match="ListenBrainz labs answered with rows of another shape"):
+        od.similar_artists("seed")
+    assert od.cache.peek("similar_artists", "algo-a:seed") is MISSING  # nothing kept
+    assert od.failure is not None and od.failure.service == LABS
+
+
+def test_musicbrainz_knowing_an_isrc_is_counted_once_per_isrc(tmp_path):
+    """An ISRC MusicBrainz knows counts as known (so 10 unknown beside it are no sign of a wrong
+    address); one whose answer holds no recording with an id counts as unknown."""
+    known = {"recordings": [{"title": "no id"}, {"id": "r1", "title": "Song", "length": 1000,
+                             "artist-credit": [{"name": "A", "artist": {"id": "a1", "name": "A"}}]}]}
+    od = open_data(tmp_path, isrcs={"GBAAA0000001": known, "GBAAA0000002": {"recordings": [{"title": "no id"}]}})
+    slim = od.isrc("GBAAA0000001")["recordings"]
+    assert len(slim) == 1 and slim[0]["artist-credit"][0]["artist"] == {"id": "a1", "name": "A"}
+    assert od.isrc("GBAAA0000002") is None and od.isrc("GBAAA0000003") is None
+    assert od.isrc_known == 1 and od.isrc_unknown == ["GBAAA0000002", "GBAAA0000003"]
+
+
+def test_a_runs_clients_share_one_missing_contact_warning(tmp_path):
+    """Without enrich.contact, MusicBrainz, ListenBrainz and labs each ask for one: the run warns
+    once, so the three clients hold the run's one notice (the CLI's, shared with the genre
+    look-ups), or one of their own that they share. (Nothing is asked: 192.0.2.1 is an address
+    for documentation, never reached here.)"""
+    from recommender.config import load_settings
+    from recommender.services.http import ContactNotice
+    far = "http://192.0.2.1"
+    settings = load_settings(environ={}, overrides={
+        "cache.dir": str(tmp_path / "cache"), "listenbrainz.api_url": f"{far}/1/",
+        "listenbrainz.labs_url": f"{far}/labs/", "enrich.musicbrainz_url": f"{far}/ws/2/"})
+    given = ContactNotice()
+    od = OpenData.from_settings(settings, notice=given)
+    assert od.api.contact_notice is given and od.labs.contact_notice is given
+    assert od.musicbrainz.contact_notice is given
+    own = OpenData.from_settings(settings)
+    assert isinstance(own.api.contact_notice, ContactNotice) and own.api.contact_notice is not given
+    assert own.labs.contact_notice is own.api.contact_notice is own.musicbrainz.contact_notice
+
+
+# ----- a recording labs cannot map: a Spotify search, within the run's limit -----------------
+class SearchGateway:
+    """Spotify's search, canned: the items of each query."""
+
+    def __init__(self, items: dict):
+        self.items = items
+        self.queries: list[str] = []
+
+    def get(self, path, **params):
+        assert path == "search" and params["type"] == "track"
+        self.queries.append(params["q"])
+        return {"tracks": {"items": self.items.get(params["q"], [])}}
+
+
+def spotify_track(tid, name, artist, **more):
+    return {"id": tid, "name": name, "artists": [{"id": f"id-{artist}", "name": artist}],
+            "album": {"id": "al", "name": "Dummy", "release_date": "1994-08-22"}, "duration_ms": 300000, **more}
+
+
+GLORY_BOX = 'track:"Glory Box" artist:"Portishead"'
+RECORDINGS = [{"mbid": "r1", "name": "Mapped", "artist": "A"}, {"mbid": "r2", "name": "Glory Box", "artist": "Portishead"},
+              {"mbid": "r3", "name": None, "artist": "Portishead"}, {"mbid": "r4", "name": "Roads", "artist": "Portishead"}]
+
+
+def resolver(tmp_path, gateway, limit, od=None):
+    from recommender.library import Library
+    from recommender.sources.base import Resolver
+    od = od or open_data(tmp_path, labs={"spotify-id-from-mbid": [{"recording_mbid": "r1", "spotify_track_ids": ["s1"]}]})
+    od.budget = Budget(None)
+    return Resolver(Library.from_frames(user_id="u"), od, gateway, search_limit=limit)
+
+
+def test_an_unmapped_recording_is_the_first_playable_search_hit_of_its_title_and_artist(tmp_path):
+    """The search's items are read in order: a gone item, one without an id, one that does not play
+    here, another artist's song of that title and another title are passed over; the first of two
+    right ones is taken (names compared as normalised: case and accents aside), its metadata kept.
+    A recording without a name is not searched. The next run asks nothing: the answer is cached."""
+    gateway = SearchGateway({GLORY_BOX: [
+        None, {"name": "Glory Box"}, spotify_track("grey", "Glory Box", "Portishead", is_playable=False),
+        spotify_track("tricky", "Glory Box", "Tricky"), spotify_track("other", "Sour Times", "Portishead"),
+        spotify_track("right", "GLORY BOX", "Portishead"), spotify_track("second", "Glory Box", "Portishead")]})
+    first = resolver(tmp_path, gateway, limit=5)
+    assert first.to_spotify(RECORDINGS) == {"r1": "s1", "r2": "right"}
+    assert gateway.queries == [GLORY_BOX, 'track:"Roads" artist:"Portishead"']
+    assert first.metadata["right"]["name"] == "GLORY BOX" and first.metadata["right"]["artist_names"] == ["Portishead"]
+    again = resolver(tmp_path, gateway, limit=5, od=first.od)
+    assert again.to_spotify(RECORDINGS) == {"r1": "s1", "r2": "right"} and len(gateway.queries) == 2
+    offline = resolver(tmp_path, None, limit=5, od=first.od)  # no Spotify: what the cache holds
+    assert offline.to_spotify(RECORDINGS) == {"r1": "s1", "r2": "right"}
+
+
+def test_searches_stop_at_the_runs_limit(tmp_path):
+    gateway = SearchGateway({GLORY_BOX: [spotify_track("right", "Glory Box", "Portishead")]})
+    one = resolver(tmp_path, gateway, limit=1)
+    assert one.to_spotify(RECORDINGS) == {"r1": "s1", "r2": "right"} and gateway.queries == [GLORY_BOX]
+    assert one.searches == 1
+    none = resolver(tmp_path / "other", gateway, limit=0)
+    assert none.to_spotify(RECORDINGS) == {"r1": "s1"} and gateway.queries == [GLORY_BOX]
+
+
+# ----- which failures mark a discovery step as failed (its last finds then stay) ----------------
+def test_only_a_services_own_failure_marks_the_step_failed(tmp_path):
+    """The budget running out and ListenBrainz's refusal for want of a token are no failure of a
+    service: the step's finds replace the last discovery's. A service down is one, and it stays
+    one for the step; a later step of the run that goes on with the same clients starts failed."""
+    import pandas as pd
+
+    from recommender.library import Library
+    from recommender.services.http import BudgetExhausted
+    from recommender.sources.base import Context
+
+    def fails(exc):
+        def work():
+            raise exc
+        return work
+
+    od = open_data(tmp_path)
+
+    def step():
+        return Context(Library.from_frames(user_id="u"), pd.Series(dtype=float), [], None, od, None, lambda *a: None)
+    ctx = step()
+    assert not ctx.failed
+    ctx.guarded(fails(BudgetExhausted("the request budget of 3 per run is spent", service=LABS)))
+    assert not ctx.failed
+    refusal = ServiceError("ListenBrainz asks for a user token", 401, "ListenBrainz")
+    od.refusals.update({"top recordings": refusal,
+                        "listen counts": ServiceError("ListenBrainz asks for a user token", 401, "ListenBrainz")})
+    ctx.guarded(fails(refusal))
+    assert not ctx.failed and len(ctx.failures) == 2
+    down = ServiceError("ListenBrainz labs: HTTP 503", 503, LABS)
+    ctx.guarded(fails(down))
+    assert ctx.failed
+    ctx.guarded(fails(BudgetExhausted("spent", service=LABS)))
+    assert ctx.failed and len(ctx.failures) == 4
+    od.failure = refusal
+    assert not step().failed
+    od.failure = down
+    assert step().failed
+
+
+# ----- a mapped id Spotify says is gone: the recording's next ids ---------------------------
+class TrackGateway:
+    """Spotify's single-track look-up, canned: a track object, or a SpotifyError's status."""
+
+    def __init__(self, answers: dict):
+        self.answers = answers
+        self.asked: list[str] = []
+
+    def get(self, path, **params):
+        from recommender.errors import SpotifyError
+        self.asked.append(path)
+        answer = self.answers[path.removeprefix("tracks/")]
+        if isinstance(answer, int):
+            raise SpotifyError(f"HTTP {answer}", answer)
+        return answer
+
+
+def test_a_gone_track_gives_way_to_the_next_id_its_recording_maps_to(tmp_path):
+    """Labs maps r1 to s1, s1b and s1c: Spotify says s1 is gone (404), so s1b is looked up and
+    taken (``replaced``), and s1c is never asked; a recording whose first id lives keeps it and
+    its next ids are not asked; a track of the library is not looked up, nor a next id the library holds; one mapped to a single
+    id that is gone is left out. The progress bar counts the look-ups to the end."""
+    import pandas as pd
+
+    from recommender.library import Library
+    from recommender.sources.base import Resolver
+    od = open_data(tmp_path, labs={"spotify-id-from-mbid": [
+        {"recording_mbid": "r1", "spotify_track_ids": ["s1", "s1b", "s1c"]},
+        {"recording_mbid": "r2", "spotify_track_ids": ["s2", "s2b"]},
+        {"recording_mbid": "r3", "spotify_track_ids": ["s3"]},
+        {"recording_mbid": "r4", "spotify_track_ids": ["s4", "mine", "s4c"]}]})
+    od.budget = Budget(None)
+    gateway = TrackGateway({"s4": 404, "s4c": spotify_track("s4c", "Mysterons", "Portishead"), "s1": 404, "s1b": spotify_track("s1b", "Roads", "Portishead"),
+                            "s1c": spotify_track("s1c", "Roads", "Portishead"),
+                            "s2": spotify_track("s2", "Sour Times", "Portishead"), "s3": 404})
+    tracks = pd.DataFrame([{"track_id": "mine", "name": "Mine", "artist_ids": ["x"], "artist_names": ["X"],
+                            "isrc": None, "duration_ms": 1000}])
+    res = Resolver(Library.from_frames(user_id="u", tracks=tracks), od, gateway)
+    mapped = res.to_spotify([{"mbid": "r1"}, {"mbid": "r2"}, {"mbid": "r3"}, {"mbid": "r4"}])
+    assert mapped == {"r1": "s1", "r2": "s2", "r3": "s3", "r4": "s4"}
+    seen = []
+    rows = res.track_rows(["s1", "s2", "mine", "s3", "s2", "s4"],
+                          lambda stage, done, total: seen.append((done, total)))
+    assert [r["track_id"] for r in rows] == ["s1b", "s2"]
+    assert res.replaced == {"s1": "s1b", "s4": "mine"}  # (the library has that release: not looked up)
+    assert gateway.asked == ["tracks/s1", "tracks/s1b", "tracks/s2", "tracks/s3", "tracks/s4"]
+    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+# ----- a library track's recording: which of an ISRC's recordings is this track -----------------
+def credit(name, artist_name, mbid):
+    return [{"name": name, "artist": {"id": mbid, "name": artist_name}}]
+
+
+def test_of_an_isrcs_recordings_the_one_by_the_tracks_artist_with_its_title_and_nearest_length_is_taken(tmp_path):
+    """MusicBrainz can list several recordings under one ISRC (a label reusing a code, a live and a
+    studio take): the one credited to the track's artist (by the name it is credited under, or
+    the artist's own name) wins, then the one of the same title, then the nearest length; a
+    recording of unknown length comes last. An ISRC whose recordings share neither artist nor
+    title with the track is another song's: no seed; one of them is enough."""
+    import pandas as pd
+
+    from recommender.library import Library
+    from recommender.sources.base import Resolver
+    isrcs = {
+        "GBAAA9400001": {"recordings": [
+            {"id": "tricky", "title": "Glory Box", "length": 301000, "artist-credit": credit("Tricky", "Tricky", "mT")},
+            {"id": "roads", "title": "Roads", "length": 301000, "artist-credit": credit("Portishead", "Portishead", "mP")},
+            {"id": "unknown-length", "title": "Glory Box", "artist-credit": credit("Portishead", "Portishead (UK)", "mP")},
+            {"id": "short", "title": "Glory Box", "length": 200000, "artist-credit": credit("Portishead", "Portishead (UK)", "mP")},
+            {"id": "near", "title": "Glory Box", "length": 290000, "artist-credit": credit("Portishead", "Portishead (UK)", "mP")},
+        ]},
+        "GBAAA9400002": {"recordings": [
+            {"id": "tricky2", "title": "Sour Times", "length": 250000, "artist-credit": credit("Tricky", "Tricky", "mT")},
+            {"id": "as-credited", "title": "Sour Times", "length": 100000, "artist-credit": credit("P.", "Portishead", "mP")},
+        ]},
+        "GBAAA9400003": {"recordings": [
+            {"id": "other-song", "title": "Hell Is Round the Corner", "length": 250000,
+             "artist-credit": credit("Tricky", "Tricky", "mT")}]},
+        "GBAAA9400004": {"recordings": [
+            {"id": "sung-by", "title": "Glory Box", "length": 301000,
+             "artist-credit": credit("Beth Gibbons", "Beth Gibbons", "mB")}]},
+    }
+    tracks = pd.DataFrame([
+        {"track_id": f"t{k}", "name": name, "artist_ids": ["aP"], "artist_names": ["Portishead"],
+         "isrc": f"GBAAA940000{k}", "duration_ms": length}
+        for k, name, length in [(1, "Glory Box", 301000), (2, "Sour Times", 250000), (3, "Glory Box", 301000),
+                                (4, "Glory Box", 301000)]])
+    tracks["duration_ms"] = tracks["duration_ms"].astype("Int64")
+    res = Resolver(Library.from_frames(user_id="u", tracks=tracks), open_data(tmp_path, isrcs=isrcs))
+    assert res.track_mbids("t1") == ("near", ["mP"], {"portishead": "mP"})
+    assert res.track_mbids("t2") == ("as-credited", ["mP"], {"p": "mP"})
+    assert res.track_mbids("t3") == (None, [], {})
+    assert res.track_mbids("t4") == ("sung-by", ["mB"], {"beth gibbons": "mB"})  # the title alone is enough
