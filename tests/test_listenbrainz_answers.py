@@ -272,7 +272,8 @@ def test_a_gone_track_gives_way_to_the_next_id_its_recording_maps_to(tmp_path):
     """Labs maps r1 to s1, s1b and s1c: Spotify says s1 is gone (404), so s1b is looked up and
     taken (``replaced``), and s1c is never asked; a recording whose first id lives keeps it and
     its next ids are not asked; a track of the library is not looked up, nor a next id the library holds; one mapped to a single
-    id that is gone is left out. The progress bar counts the look-ups to the end."""
+    id that is gone (400 or 404) is left out; one that does not play in your country gives way as a
+    gone one does. The progress bar counts the look-ups to the end."""
     import pandas as pd
 
     from recommender.library import Library
@@ -281,23 +282,40 @@ def test_a_gone_track_gives_way_to_the_next_id_its_recording_maps_to(tmp_path):
         {"recording_mbid": "r1", "spotify_track_ids": ["s1", "s1b", "s1c"]},
         {"recording_mbid": "r2", "spotify_track_ids": ["s2", "s2b"]},
         {"recording_mbid": "r3", "spotify_track_ids": ["s3"]},
-        {"recording_mbid": "r4", "spotify_track_ids": ["s4", "mine", "s4c"]}]})
+        {"recording_mbid": "r4", "spotify_track_ids": ["s4", "mine", "s4c"]},
+        {"recording_mbid": "r5", "spotify_track_ids": ["s5", "s5b"]}]})
     od.budget = Budget(None)
     gateway = TrackGateway({"s4": 404, "s4c": spotify_track("s4c", "Mysterons", "Portishead"), "s1": 404, "s1b": spotify_track("s1b", "Roads", "Portishead"),
                             "s1c": spotify_track("s1c", "Roads", "Portishead"),
-                            "s2": spotify_track("s2", "Sour Times", "Portishead"), "s3": 404})
+                            "s2": spotify_track("s2", "Sour Times", "Portishead"), "s3": 400,
+                            "s5": spotify_track("s5", "Numb", "Portishead", is_playable=False),
+                            "s5b": spotify_track("s5b", "Numb", "Portishead")})
     tracks = pd.DataFrame([{"track_id": "mine", "name": "Mine", "artist_ids": ["x"], "artist_names": ["X"],
                             "isrc": None, "duration_ms": 1000}])
     res = Resolver(Library.from_frames(user_id="u", tracks=tracks), od, gateway)
-    mapped = res.to_spotify([{"mbid": "r1"}, {"mbid": "r2"}, {"mbid": "r3"}, {"mbid": "r4"}])
-    assert mapped == {"r1": "s1", "r2": "s2", "r3": "s3", "r4": "s4"}
+    mapped = res.to_spotify([{"mbid": f"r{k}"} for k in range(1, 6)])
+    assert mapped == {"r1": "s1", "r2": "s2", "r3": "s3", "r4": "s4", "r5": "s5"}
     seen = []
-    rows = res.track_rows(["s1", "s2", "mine", "s3", "s2", "s4"],
+    rows = res.track_rows(["s1", "s2", "mine", "s3", "s2", "s4", "s5"],
                           lambda stage, done, total: seen.append((done, total)))
-    assert [r["track_id"] for r in rows] == ["s1b", "s2"]
-    assert res.replaced == {"s1": "s1b", "s4": "mine"}  # (the library has that release: not looked up)
-    assert gateway.asked == ["tracks/s1", "tracks/s1b", "tracks/s2", "tracks/s3", "tracks/s4"]
-    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+    assert [r["track_id"] for r in rows] == ["s1b", "s2", "s5b"]
+    assert res.replaced == {"s1": "s1b", "s4": "mine", "s5": "s5b"}  # (the library has "mine": not looked up)
+    assert gateway.asked == ["tracks/s1", "tracks/s1b", "tracks/s2", "tracks/s3", "tracks/s4", "tracks/s5",
+                             "tracks/s5b"]
+    assert seen == [(0, 5), (1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+    assert res.track_rows(["s1", "s5"]) == [res.metadata["s1b"], res.metadata["s5b"]]  # known now: nothing asked
+    assert len(gateway.asked) == 7
+
+
+def test_spotify_refusing_the_look_ups_stops_them_as_a_failure_of_spotify(tmp_path):
+    """A 403 is no gone track (404, 400): the look-ups stop, as a service's failure naming Spotify."""
+    from recommender.library import Library
+    from recommender.sources.base import Resolver
+    od = open_data(tmp_path)
+    od.budget = Budget(None)
+    with pytest.raises(ServiceError) as refused:
+        Resolver(Library.from_frames(user_id="u"), od, TrackGateway({"s1": 403})).track_rows(["s1"])
+    assert refused.value.service == "Spotify" and refused.value.status == 403
 
 
 # ----- a library track's recording: which of an ISRC's recordings is this track -----------------
@@ -345,3 +363,60 @@ def test_of_an_isrcs_recordings_the_one_by_the_tracks_artist_with_its_title_and_
     assert res.track_mbids("t2") == ("as-credited", ["mP"], {"p": "mP"})
     assert res.track_mbids("t3") == (None, [], {})
     assert res.track_mbids("t4") == ("sung-by", ["mB"], {"beth gibbons": "mB"})  # the title alone is enough
+
+
+def test_an_artists_mbid_is_the_first_of_its_tracks_isrcs_that_credits_it(tmp_path):
+    """Of an artist's library tracks (by track id), the ISRC look-ups are tried until one credits
+    the artist (at most MAX_ISRC_TRIES); the answer is kept, so the next run asks nothing. An
+    MBID that `recommend enrich genres` stored is taken without a look-up."""
+    import pandas as pd
+
+    from recommender.library import Library
+    from recommender.sources.base import MAX_ISRC_TRIES, Resolver
+    isrcs = {"GBAAA9400002": {"recordings": [{"id": "r2", "artist-credit": credit("Portishead", "Portishead", "mP")}]},
+             "GBAAA9400003": {"recordings": [{"id": "r3", "artist-credit": credit("Tricky", "Tricky", "mT")}]},
+             "GBAAA9400009": {"recordings": [{"id": "r9", "artist-credit": credit("Late", "Late", "mL")}]}}
+    rows = [("t1", "aP", None), ("t2", "aP", "GBAAA9400002"), ("t3", "aP", "GBAAA9400003")]
+    rows += [(f"u{k}", "aL", f"GBAAA940000{k}") for k in range(5, 5 + MAX_ISRC_TRIES)] + [("u9", "aL", "GBAAA9400009")]
+    tracks = pd.DataFrame([{"track_id": t, "name": t, "artist_ids": [a], "artist_names": [a], "isrc": i,
+                            "duration_ms": 1000} for t, a, i in rows])
+    genres = pd.DataFrame([{"artist_id": "aS", "mbid": "mS"}])
+    od = open_data(tmp_path, isrcs=isrcs)
+    res = Resolver(Library.from_frames(user_id="u", tracks=tracks, artist_genres=genres), od)
+    assert res.artist_mbid("aP", "Portishead") == "mP"
+    assert res.artist_mbid("aL", "Late") is None  # its one crediting ISRC is its fourth
+    assert res.artist_mbid("aS", "Stored") == "mS"
+    od.musicbrainz.answers = {}
+    assert Resolver(Library.from_frames(user_id="u", tracks=tracks), od).artist_mbid("aP", "Portishead") == "mP"
+
+
+def test_similar_artists_tracks_skip_the_recordings_without_a_spotify_id_and_score_by_similarity(tmp_path):
+    """Portishead's similar artists X (score 10) and Y (5) score 1 and 0.5 (the best one is 1); of
+    X's top recordings the one labs cannot map to Spotify (about one in five) is skipped and the
+    ones after it kept, each found track scored by its artist's similarity."""
+    import pandas as pd
+
+    from recommender.config import load_settings
+    from recommender.library import Library
+    from recommender.sources.base import Context, Resolver
+    from recommender.sources.similar_artists import SimilarArtists
+    settings = load_settings(environ={}, overrides={"discovery.similar_artists.recordings_per_artist": 3,
+                                                    "discovery.search_fallback": 0})
+    od = open_data(tmp_path, isrcs={"GBAAA9400001": {"recordings": [
+        {"id": "r0", "artist-credit": credit("Portishead", "Portishead", "mP")}]}},
+        labs={"similar-artists": [{"artist_mbid": "mX", "name": "X", "score": 10},
+                                  {"artist_mbid": "mY", "name": "Y", "score": 5}],
+              "spotify-id-from-mbid": [{"recording_mbid": r, "spotify_track_ids": [f"s{r}"]}
+                                       for r in ("x1", "x3", "y1")]},
+        api={"popularity/top-recordings-for-artist/mX": [{"recording_mbid": r} for r in ("x1", "x2", "x3", "x4")],
+             "popularity/top-recordings-for-artist/mY": [{"recording_mbid": "y1"}]})
+    od.budget = Budget(None)
+    tracks = pd.DataFrame([{"track_id": "t1", "name": "Glory Box", "artist_ids": ["aP"],
+                            "artist_names": ["Portishead"], "isrc": "GBAAA9400001", "duration_ms": 1000}])
+    library = Library.from_frames(user_id="u", tracks=tracks,
+                                  artists=pd.DataFrame([{"artist_id": "aP", "name": "Portishead", "genres": []}]))
+    ctx = Context(library, pd.Series({"t1": 1.0}), ["aP"], settings, od, Resolver(library, od), lambda *a: None)
+    found = SimilarArtists().find(ctx)
+    assert [(d["track_id"], d["score"]) for d in found.discovered] == [("sx1", 1.0), ("sx3", 1.0), ("sy1", 0.5)]
+    assert [(s["artist_name"], s["score"], s["rank"]) for s in found.similar_artists] == [("X", 1.0, 1), ("Y", 0.5, 2)]
+    assert ctx.failures == []
