@@ -6,6 +6,7 @@ Spotify search's answer for a recording labs cannot map. The services are canned
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from recommender.services.cache import MISSING, AnswerCache
@@ -216,7 +217,6 @@ def test_only_a_services_own_failure_marks_the_step_failed(tmp_path):
     """The budget running out and ListenBrainz's refusal for want of a token are no failure of a
     service: the step's finds replace the last discovery's. A service down is one, and it stays
     one for the step; a later step of the run that goes on with the same clients starts failed."""
-    import pandas as pd
 
     from recommender.library import Library
     from recommender.services.http import BudgetExhausted
@@ -274,7 +274,6 @@ def test_a_gone_track_gives_way_to_the_next_id_its_recording_maps_to(tmp_path):
     its next ids are not asked; a track of the library is not looked up, nor a next id the library holds; one mapped to a single
     id that is gone (400 or 404) is left out; one that does not play in your country gives way as a
     gone one does. The progress bar counts the look-ups to the end."""
-    import pandas as pd
 
     from recommender.library import Library
     from recommender.sources.base import Resolver
@@ -329,7 +328,6 @@ def test_of_an_isrcs_recordings_the_one_by_the_tracks_artist_with_its_title_and_
     the artist's own name) wins, then the one of the same title, then the nearest length; a
     recording of unknown length comes last. An ISRC whose recordings share neither artist nor
     title with the track is another song's: no seed; one of them is enough."""
-    import pandas as pd
 
     from recommender.library import Library
     from recommender.sources.base import Resolver
@@ -369,7 +367,6 @@ def test_an_artists_mbid_is_the_first_of_its_tracks_isrcs_that_credits_it(tmp_pa
     """Of an artist's library tracks (by track id), the ISRC look-ups are tried until one credits
     the artist (at most MAX_ISRC_TRIES); the answer is kept, so the next run asks nothing. An
     MBID that `recommend enrich genres` stored is taken without a look-up."""
-    import pandas as pd
 
     from recommender.library import Library
     from recommender.sources.base import MAX_ISRC_TRIES, Resolver
@@ -394,7 +391,6 @@ def test_similar_artists_tracks_skip_the_recordings_without_a_spotify_id_and_sco
     """Portishead's similar artists X (score 10) and Y (5) score 1 and 0.5 (the best one is 1); of
     X's top recordings the one labs cannot map to Spotify (about one in five) is skipped and the
     ones after it kept, each found track scored by its artist's similarity."""
-    import pandas as pd
 
     from recommender.config import load_settings
     from recommender.library import Library
@@ -420,3 +416,52 @@ def test_similar_artists_tracks_skip_the_recordings_without_a_spotify_id_and_sco
     assert [(d["track_id"], d["score"]) for d in found.discovered] == [("sx1", 1.0), ("sx3", 1.0), ("sy1", 0.5)]
     assert [(s["artist_name"], s["score"], s["rank"]) for s in found.similar_artists] == [("X", 1.0, 1), ("Y", 0.5, 2)]
     assert ctx.failures == []
+
+
+# ----- a discovery step's report: which sources finished, whether it failed -------------------
+def portishead_world(tmp_path, fail: str | None = None):
+    """A library of one Portishead track; labs knows one similar artist (X) and one similar
+    recording (y1); ``fail``: the labs or API path that answers 503 instead."""
+
+    from recommender.library import Library
+    labs = {"similar-artists": [{"artist_mbid": "mX", "name": "X", "score": 10}],
+            "recording-mbid-lookup": [{"original_recording_mbid": "r0", "canonical_recording_mbid": "r0"}],
+            "similar-recordings": [{"recording_mbid": "y1", "score": 4}],
+            "spotify-id-from-mbid": [{"recording_mbid": r, "spotify_track_ids": [f"s{r}"]} for r in ("x1", "y1")]}
+    api = {"popularity/top-recordings-for-artist/mX": [{"recording_mbid": "x1"}],
+           "popularity/recording": [{"recording_mbid": "x1", "total_listen_count": 7, "total_user_count": 2}]}
+    for answers in (labs, api):
+        if fail in answers:
+            answers[fail] = ServiceError(f"{fail}: HTTP 503", 503, LABS if answers is labs else "ListenBrainz")
+    od = open_data(tmp_path, labs=labs, api=api, isrcs={"GBAAA9400001": {"recordings": [
+        {"id": "r0", "title": "Glory Box", "artist-credit": credit("Portishead", "Portishead", "mP")}]}})
+    od.budget = Budget(None)
+    tracks = pd.DataFrame([{"track_id": "t1", "name": "Glory Box", "artist_ids": ["aP"],
+                            "artist_names": ["Portishead"], "isrc": "GBAAA9400001", "duration_ms": 1000}])
+    library = Library.from_frames(user_id="u", tracks=tracks,
+                                  artists=pd.DataFrame([{"artist_id": "aP", "name": "Portishead", "genres": []}]))
+    gateway = TrackGateway({t: spotify_track(t, t, "X") for t in ("sx1", "sy1")})
+    return library, od, gateway
+
+
+@pytest.mark.parametrize("fail, failed, finished, found", [
+    (None, False, ["similar_artists", "similar_recordings"], {"similar_artists": 1, "similar_recordings": 1}),
+    # labs down at the second source: the first one's finds replace the last discovery's, not the second's
+    ("similar-recordings", True, ["similar_artists"], {"similar_artists": 1}),
+    # the listen counts, asked for every source's finds together, failed: no source counts as finished
+    ("popularity/recording", True, [], {"similar_artists": 1, "similar_recordings": 1}),
+])
+def test_a_step_reports_the_sources_that_asked_all_they_meant_to(tmp_path, fail, failed, finished, found):
+    from recommender.config import load_settings
+    from recommender.sources.run import discover_open_data
+    library, od, gateway = portishead_world(tmp_path, fail)
+    settings = load_settings(environ={}, overrides={"discovery.search_fallback": 0})
+    library, report = discover_open_data(library, settings, gateway, open_data=od, seed_tracks=pd.Series({"t1": 1.0}),
+                                         seed_artist_ids=["aP"])
+    assert (report.failed, report.finished, report.by_source) == (failed, finished, found)
+    assert len(report.warnings) == (1 if fail else 0)
+    if fail:
+        assert report.warnings[0].startswith("discovery stopped early") and "HTTP 503" in report.warnings[0]
+    # the listen counts are asked once the sources are done, unless a service failed before
+    listens = library.frames["recordings"].set_index("track_id")["listen_count"].get("sx1")
+    assert listens == 7 if fail is None else pd.isna(listens)
