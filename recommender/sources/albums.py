@@ -43,7 +43,8 @@ def newest_albums(gateway, artist_id: str, n: int) -> list[dict]:
     for group in GROUPS:
         listing = gateway.pages(f"artists/{artist_id}/albums", limit=ARTIST_ALBUMS_PAGE, include_groups=group,
                                 market=parse.MARKET)  # the newest that play in your country
-        albums += [obj for obj in islice(listing, max(n, 1)) if obj and obj.get("id")]
+        # the first n entries that are albums (an entry without an id took a place)
+        albums += islice((obj for obj in listing if obj and obj.get("id")), max(n, 1))
     albums.sort(key=lambda a: a.get("release_date") or "", reverse=True)
     return list({a["id"]: a for a in albums}.values())[:n]
 
