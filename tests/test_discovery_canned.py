@@ -1,8 +1,11 @@
-"""How ``OpenData`` reads ListenBrainz, labs and MusicBrainz answers that stray from the contract
-(LISTENBRAINZ.md: the client is lenient): a value of the wrong type counts as none, a row of
-the wrong type is skipped, and what the answer does say is kept; and how the resolver takes a
-Spotify search's answer for a recording labs cannot map. The services are canned answers here
-(one per endpoint), so each test names exactly what came back."""
+"""Discovery's own rules on canned answers (one per endpoint, no server), so each test names
+exactly what came back: how ``OpenData`` reads ListenBrainz, labs and MusicBrainz answers that
+stray from the contract (LISTENBRAINZ.md: the client is lenient: a value of the wrong type
+counts as none, a row of the wrong type is skipped, what the answer does say is kept); the id
+chain (which of an ISRC's recordings is the track's, an artist's MBID, labs' mapping, the
+Spotify search fallback, a gone id giving way to the next); which failures mark a step failed
+and which sources it reports finished. What is sent and how the services answer is tested
+against the stand-ins (tests/test_discovery.py, tests/test_listenbrainz.py)."""
 
 from __future__ import annotations
 
