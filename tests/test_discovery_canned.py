@@ -12,9 +12,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from recommender.config import load_settings
+from recommender.errors import SpotifyError
+from recommender.library import Library
 from recommender.services.cache import MISSING, AnswerCache
-from recommender.services.http import Budget, ServiceError
+from recommender.services.http import Budget, BudgetExhausted, ContactNotice, ServiceError
 from recommender.services.listenbrainz import LABS, OpenData, count, number
+from recommender.sources.base import MAX_ISRC_TRIES, Context, Resolver
+from recommender.sources.run import discover_open_data
+from recommender.sources.similar_artists import SimilarArtists
 
 
 class Canned:
@@ -24,10 +30,8 @@ class Canned:
         self.answers = answers
         self.base_url = base_url
         self.extra_headers: dict[str, str] = {}
-        self.asked: list[str] = []
 
     def request(self, method, path, **kw):
-        self.asked.append(path)
         answer = next(body for prefix, body in self.answers.items() if path.startswith(prefix))
         if isinstance(answer, Exception):
             raise answer
@@ -48,7 +52,7 @@ def open_data(tmp_path, api=None, labs=None, isrcs=None) -> OpenData:
     kinds = ("similar_artists", "similar_recordings", "top_recordings", "lb_radio", "canonical", "spotify_ids",
              "popularity", "isrc", "artists")
     return OpenData(api=Canned(api or {}), labs=Canned(labs or {}), musicbrainz=CannedMusicBrainz(isrcs or {}),
-                    cache=AnswerCache(tmp_path, dict.fromkeys(kinds, 30)), budget=None,
+                    cache=AnswerCache(tmp_path, dict.fromkeys(kinds, 30)), budget=Budget(None),
                     similar_artists_algorithm="algo-a", similar_recordings_algorithm="algo-r")
 
 
@@ -140,8 +144,6 @@ def test_a_runs_clients_share_one_missing_contact_warning(tmp_path):
     once, so the three clients hold the run's one notice (the CLI's, shared with the genre
     look-ups), or one of their own that they share. (Nothing is asked: 192.0.2.1 is an address
     for documentation, never reached here.)"""
-    from recommender.config import load_settings
-    from recommender.services.http import ContactNotice
     far = "http://192.0.2.1"
     settings = load_settings(environ={}, overrides={
         "cache.dir": str(tmp_path / "cache"), "listenbrainz.api_url": f"{far}/1/",
@@ -180,10 +182,7 @@ RECORDINGS = [{"mbid": "r1", "name": "Mapped", "artist": "A"}, {"mbid": "r2", "n
 
 
 def resolver(tmp_path, gateway, limit, od=None):
-    from recommender.library import Library
-    from recommender.sources.base import Resolver
     od = od or open_data(tmp_path, labs={"spotify-id-from-mbid": [{"recording_mbid": "r1", "spotify_track_ids": ["s1"]}]})
-    od.budget = Budget(None)
     return Resolver(Library.from_frames(user_id="u"), od, gateway, search_limit=limit)
 
 
@@ -220,11 +219,6 @@ def test_only_a_services_own_failure_marks_the_step_failed(tmp_path):
     """The budget running out and ListenBrainz's refusal for want of a token are no failure of a
     service: the step's finds replace the last discovery's. A service down is one, and it stays
     one for the step; a later step of the run that goes on with the same clients starts failed."""
-
-    from recommender.library import Library
-    from recommender.services.http import BudgetExhausted
-    from recommender.sources.base import Context
-
     def fails(exc):
         def work():
             raise exc
@@ -263,7 +257,6 @@ class TrackGateway:
         self.asked: list[str] = []
 
     def get(self, path, **params):
-        from recommender.errors import SpotifyError
         self.asked.append(path)
         answer = self.answers[path.removeprefix("tracks/")]
         if isinstance(answer, int):
@@ -278,15 +271,12 @@ def test_a_gone_track_gives_way_to_the_next_id_its_recording_maps_to(tmp_path):
     id that is gone (400 or 404) is left out; one that does not play in your country gives way as a
     gone one does. The progress bar counts the look-ups to the end."""
 
-    from recommender.library import Library
-    from recommender.sources.base import Resolver
     od = open_data(tmp_path, labs={"spotify-id-from-mbid": [
         {"recording_mbid": "r1", "spotify_track_ids": ["s1", "s1b", "s1c"]},
         {"recording_mbid": "r2", "spotify_track_ids": ["s2", "s2b"]},
         {"recording_mbid": "r3", "spotify_track_ids": ["s3"]},
         {"recording_mbid": "r4", "spotify_track_ids": ["s4", "mine", "s4c"]},
         {"recording_mbid": "r5", "spotify_track_ids": ["s5", "s5b"]}]})
-    od.budget = Budget(None)
     gateway = TrackGateway({"s4": 404, "s4c": spotify_track("s4c", "Mysterons", "Portishead"), "s1": 404, "s1b": spotify_track("s1b", "Roads", "Portishead"),
                             "s1c": spotify_track("s1c", "Roads", "Portishead"),
                             "s2": spotify_track("s2", "Sour Times", "Portishead"), "s3": 400,
@@ -311,10 +301,7 @@ def test_a_gone_track_gives_way_to_the_next_id_its_recording_maps_to(tmp_path):
 
 def test_spotify_refusing_the_look_ups_stops_them_as_a_failure_of_spotify(tmp_path):
     """A 403 is no gone track (404, 400): the look-ups stop, as a service's failure naming Spotify."""
-    from recommender.library import Library
-    from recommender.sources.base import Resolver
     od = open_data(tmp_path)
-    od.budget = Budget(None)
     with pytest.raises(ServiceError) as refused:
         Resolver(Library.from_frames(user_id="u"), od, TrackGateway({"s1": 403})).track_rows(["s1"])
     assert refused.value.service == "Spotify" and refused.value.status == 403
@@ -332,8 +319,6 @@ def test_of_an_isrcs_recordings_the_one_by_the_tracks_artist_with_its_title_and_
     recording of unknown length comes last. An ISRC whose recordings share neither artist nor
     title with the track is another song's: no seed; one of them is enough."""
 
-    from recommender.library import Library
-    from recommender.sources.base import Resolver
     isrcs = {
         "GBAAA9400001": {"recordings": [
             {"id": "tricky", "title": "Glory Box", "length": 301000, "artist-credit": credit("Tricky", "Tricky", "mT")},
@@ -371,8 +356,6 @@ def test_an_artists_mbid_is_the_first_of_its_tracks_isrcs_that_credits_it(tmp_pa
     the artist (at most MAX_ISRC_TRIES); the answer is kept, so the next run asks nothing. An
     MBID that `recommend enrich genres` stored is taken without a look-up."""
 
-    from recommender.library import Library
-    from recommender.sources.base import MAX_ISRC_TRIES, Resolver
     isrcs = {"GBAAA9400002": {"recordings": [{"id": "r2", "artist-credit": credit("Portishead", "Portishead", "mP")}]},
              "GBAAA9400003": {"recordings": [{"id": "r3", "artist-credit": credit("Tricky", "Tricky", "mT")}]},
              "GBAAA9400009": {"recordings": [{"id": "r9", "artist-credit": credit("Late", "Late", "mL")}]}}
@@ -390,15 +373,19 @@ def test_an_artists_mbid_is_the_first_of_its_tracks_isrcs_that_credits_it(tmp_pa
     assert Resolver(Library.from_frames(user_id="u", tracks=tracks), od).artist_mbid("aP", "Portishead") == "mP"
 
 
+def portishead_library() -> Library:
+    """One track, Portishead's Glory Box (ISRC GBAAA9400001), and its artist."""
+    tracks = pd.DataFrame([{"track_id": "t1", "name": "Glory Box", "artist_ids": ["aP"],
+                            "artist_names": ["Portishead"], "isrc": "GBAAA9400001", "duration_ms": 1000}])
+    return Library.from_frames(user_id="u", tracks=tracks,
+                               artists=pd.DataFrame([{"artist_id": "aP", "name": "Portishead", "genres": []}]))
+
+
 def test_similar_artists_tracks_skip_the_recordings_without_a_spotify_id_and_score_by_similarity(tmp_path):
     """Portishead's similar artists X (score 10) and Y (5) score 1 and 0.5 (the best one is 1); of
     X's top recordings the one labs cannot map to Spotify (about one in five) is skipped and the
     ones after it kept, each found track scored by its artist's similarity."""
 
-    from recommender.config import load_settings
-    from recommender.library import Library
-    from recommender.sources.base import Context, Resolver
-    from recommender.sources.similar_artists import SimilarArtists
     settings = load_settings(environ={}, overrides={"discovery.similar_artists.recordings_per_artist": 3,
                                                     "discovery.search_fallback": 0})
     od = open_data(tmp_path, isrcs={"GBAAA9400001": {"recordings": [
@@ -409,11 +396,7 @@ def test_similar_artists_tracks_skip_the_recordings_without_a_spotify_id_and_sco
                                        for r in ("x1", "x3", "y1")]},
         api={"popularity/top-recordings-for-artist/mX": [{"recording_mbid": r} for r in ("x1", "x2", "x3", "x4")],
              "popularity/top-recordings-for-artist/mY": [{"recording_mbid": "y1"}]})
-    od.budget = Budget(None)
-    tracks = pd.DataFrame([{"track_id": "t1", "name": "Glory Box", "artist_ids": ["aP"],
-                            "artist_names": ["Portishead"], "isrc": "GBAAA9400001", "duration_ms": 1000}])
-    library = Library.from_frames(user_id="u", tracks=tracks,
-                                  artists=pd.DataFrame([{"artist_id": "aP", "name": "Portishead", "genres": []}]))
+    library = portishead_library()
     ctx = Context(library, pd.Series({"t1": 1.0}), ["aP"], settings, od, Resolver(library, od), lambda *a: None)
     found = SimilarArtists().find(ctx)
     assert [(d["track_id"], d["score"]) for d in found.discovered] == [("sx1", 1.0), ("sx3", 1.0), ("sy1", 0.5)]
@@ -426,7 +409,6 @@ def portishead_world(tmp_path, fail: str | None = None):
     """A library of one Portishead track; labs knows one similar artist (X) and one similar
     recording (y1); ``fail``: the labs or API path that answers 503 instead."""
 
-    from recommender.library import Library
     labs = {"similar-artists": [{"artist_mbid": "mX", "name": "X", "score": 10}],
             "recording-mbid-lookup": [{"original_recording_mbid": "r0", "canonical_recording_mbid": "r0"}],
             "similar-recordings": [{"recording_mbid": "y1", "score": 4}],
@@ -438,11 +420,7 @@ def portishead_world(tmp_path, fail: str | None = None):
             answers[fail] = ServiceError(f"{fail}: HTTP 503", 503, LABS if answers is labs else "ListenBrainz")
     od = open_data(tmp_path, labs=labs, api=api, isrcs={"GBAAA9400001": {"recordings": [
         {"id": "r0", "title": "Glory Box", "artist-credit": credit("Portishead", "Portishead", "mP")}]}})
-    od.budget = Budget(None)
-    tracks = pd.DataFrame([{"track_id": "t1", "name": "Glory Box", "artist_ids": ["aP"],
-                            "artist_names": ["Portishead"], "isrc": "GBAAA9400001", "duration_ms": 1000}])
-    library = Library.from_frames(user_id="u", tracks=tracks,
-                                  artists=pd.DataFrame([{"artist_id": "aP", "name": "Portishead", "genres": []}]))
+    library = portishead_library()
     gateway = TrackGateway({t: spotify_track(t, t, "X") for t in ("sx1", "sy1")})
     return library, od, gateway
 
@@ -455,8 +433,6 @@ def portishead_world(tmp_path, fail: str | None = None):
     ("popularity/recording", True, [], {"similar_artists": 1, "similar_recordings": 1}),
 ])
 def test_a_step_reports_the_sources_that_asked_all_they_meant_to(tmp_path, fail, failed, finished, found):
-    from recommender.config import load_settings
-    from recommender.sources.run import discover_open_data
     library, od, gateway = portishead_world(tmp_path, fail)
     settings = load_settings(environ={}, overrides={"discovery.search_fallback": 0})
     library, report = discover_open_data(library, settings, gateway, open_data=od, seed_tracks=pd.Series({"t1": 1.0}),
