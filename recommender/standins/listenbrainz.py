@@ -43,11 +43,11 @@ catalogue)``); the demo's comes from ``recommender/data/sample_world.json.gz``
 
 from __future__ import annotations
 
-import copy
 import functools
 import gzip
 import hashlib
 import json
+import pickle
 import threading
 import time
 import uuid
@@ -421,7 +421,9 @@ def open_data_standins(lb_port: int = 0, mb_port: int = 0):
     catalogue to a Spotify stand-in Account."""
     from .musicbrainz import MusicBrainzStandIn
     world, catalogue = _the_sample_world()
-    catalogue = copy.deepcopy(catalogue)  # an Account's own entries: a run may change them (a track made unplayable)
+    # an Account's own entries: a run may change them (a track made unplayable); a pickle's
+    # round trip is deepcopy's copy of these plain dicts in a third of its time
+    catalogue = pickle.loads(pickle.dumps(catalogue, pickle.HIGHEST_PROTOCOL))
     with ExitStack() as stack:
         try:
             lb = stack.enter_context(ListenBrainzStandIn(world, port=lb_port))

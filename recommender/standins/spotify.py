@@ -534,6 +534,7 @@ class StandinServer(ServedStandIn):
         self._created = 0
         self._index: tuple | None = None  # the catalogue's search index (_track_hits)
         self._by_artist: tuple | None = None  # each artist's albums (_albums_by_artist)
+        self._by_album: tuple | None = None  # each album's tracks (_tracks_by_album)
         # True: Spotify's playlists that stay public whatever is asked (spotipy #1072, 2024;
         # news-bulletin-playlist #135, 2026): a create with "public": false makes a public
         # playlist, and a change of details to "public": false answers 200 and changes nothing
@@ -898,7 +899,7 @@ class StandinServer(ServedStandIn):
         date = str(al.get("release_date") or "")
         return {
             "album_type": al.get("album_type", "album"),
-            "total_tracks": int(al.get("total_tracks") or len(self._catalogue_index()[2].get(alid, []))),
+            "total_tracks": int(al.get("total_tracks") or len(self._tracks_by_album().get(alid, []))),
             "external_urls": {"spotify": f"https://open.spotify.com/album/{alid}"},
             "href": f"{self.api_url}albums/{alid}", "id": alid, "images": [], "name": al["name"],
             "release_date": date, "release_date_precision": al.get("release_date_precision") or _precision(date),
@@ -1387,7 +1388,7 @@ class StandinServer(ServedStandIn):
         return bool(ids) and all(t in self.account.unplayable for t in ids)
 
     def _album_tracks_ids(self, alid: str) -> list[str]:
-        ids = self._catalogue_index()[2].get(alid, [])
+        ids = self._tracks_by_album().get(alid, [])
         return sorted(ids, key=lambda tid: (int(self.account.tracks[tid].get("disc_number", 1)),
                                             int(self.account.tracks[tid].get("track_number", 1)), tid))
 
@@ -1412,32 +1413,43 @@ class StandinServer(ServedStandIn):
         self._known(self.account.tracks, tid)
         return _Reply(200, self._relinked_track(tid, bool(q.get("market"))))
 
-    def _catalogue_index(self) -> tuple[dict[str, int], dict[str, dict[str, set[str]]], dict[str, list[str]]]:
-        """The catalogue's track order, its word index by search field and each album's tracks,
-        built at first use and again when the catalogue's dicts are replaced or change size (a
-        name or album changed in place after a first search is not seen: tests change them
-        before they serve the account)."""
+    def _catalogue_index(self) -> tuple[dict[str, int], dict[str, dict[str, set[str]]]]:
+        """The catalogue's track order and its word index by search field, built at first
+        search and again when the catalogue's dicts are replaced or change size (a name or
+        album changed in place after a first search is not seen: tests change them before
+        they serve the account)."""
         acc = self.account
         key = tuple((id(d), len(d)) for d in (acc.tracks, acc.artists, acc.albums))
         if self._index is None or self._index[0] != key:
             order: dict[str, int] = {}
             words_of: dict[str, dict[str, set[str]]] = {}
-            albums: dict[str, list[str]] = {}
             for i, (tid, t) in enumerate(acc.tracks.items()):
                 order[tid] = i
-                albums.setdefault(t["album_id"], []).append(tid)
                 words = _track_words(t["name"], tuple(acc.artists[a]["name"] for a in t.get("artist_ids", [])),
                                      acc.albums[t["album_id"]]["name"], str(t.get("isrc") or ""))
                 for kind, found in words.items():
                     for w in found:
                         words_of.setdefault(kind, {}).setdefault(w, set()).add(tid)
-            self._index = (key, order, words_of, albums)
+            self._index = (key, order, words_of)
         return self._index[1:]
+
+    def _tracks_by_album(self) -> dict[str, list[str]]:
+        """Each album's tracks, in the catalogue's order, rebuilt as ``_catalogue_index`` is; kept
+        apart from it, as every track object's album counts its tracks and a run that never
+        searches need not index the catalogue's words (a tenth of a demo run)."""
+        tracks = self.account.tracks
+        key = (id(tracks), len(tracks))
+        if self._by_album is None or self._by_album[0] != key:
+            by: dict[str, list[str]] = {}
+            for tid, t in tracks.items():
+                by.setdefault(t["album_id"], []).append(tid)
+            self._by_album = (key, by)
+        return self._by_album[1]
 
     def _track_hits(self, free: list[str], fields: dict[str, list[str]]) -> list[str]:
         """The catalogue's tracks that match a query, in catalogue order (the tracks ``_matches``
         finds one by one), from the word index."""
-        order, index, _ = self._catalogue_index()
+        order, index = self._catalogue_index()
         if not free and not fields:
             return []
         sets = [index.get(name, {}).get(w, set()) for name, wanted in fields.items() for w in wanted]
