@@ -636,3 +636,81 @@ def test_tune_s_json_gives_its_metrics_to_four_decimals_as_evaluate_s():
         values = [v for k, vs in row.items() if k != "weights" for v in (vs if isinstance(vs, list) else [vs])]
         assert len(values) == 8 and all(v == round(v, 4) for v in values), row
     assert out["defaults"]["p@10"] == 0.5 and out["defaults"]["p@10_folds"] == [0.6667, 0.3333]
+
+
+# ----- the grid and the choice, on numbers ------------------------------------------------------
+def test_the_grid_keeps_one_of_each_ranking_and_never_weighs_every_scorer_0():
+    """A blend divides by the sum of its weights: (0.5, 0.5) ranks as (1, 1) does, so the grid
+    holds one of them; no row is all zeros (it would blend nothing)."""
+    from recommender.tune import weight_grid
+    rows = weight_grid(["a", "b"], [0.0, 0.5, 1.0])
+    assert rows.tolist() == [[0.0, 0.5], [0.5, 0.0], [0.5, 0.5], [0.5, 1.0], [1.0, 0.5]]
+
+
+def test_the_grid_keeps_a_fixed_weight_in_every_row_and_multiples_once_it_weighs():
+    """A fixed scorer keeps its configured weight in every row and never stands alone; with its
+    weight above 0, a multiple of a combination weighs it otherwise, so both are kept; a fixed
+    weight of 0 drops the multiples as before."""
+    from recommender.tune import weight_grid
+    rows = weight_grid(["a", "b", "fixed"], [0.0, 0.5, 1.0], fixed={"fixed": 0.2})
+    assert rows[:, 2].tolist() == [0.2] * 8 and not (rows[:, :2] == 0).all(axis=1).any()
+    assert [0.5, 0.5, 0.2] in rows.tolist() and [1.0, 1.0, 0.2] in rows.tolist()
+    zero = weight_grid(["a", "b", "fixed"], [0.0, 0.5, 1.0], fixed={"fixed": 0.0})
+    assert zero[:, :2].tolist() == weight_grid(["a", "b"], [0.0, 0.5, 1.0]).tolist()
+    assert (zero[:, 2] == 0).all()
+    # nothing searched: the one row of the fixed weights, or none when they are all 0
+    assert weight_grid(["a"], [0.0, 1.0], fixed={"a": 0.4}).tolist() == [[0.4]]
+    assert weight_grid(["a"], [0.0, 1.0], fixed={"a": 0.0}).shape == (0, 1)
+
+
+def _result(precision, ndcg, defaults, combos=((1.0, 0.0), (0.0, 1.0), (1.0, 1.0)), fixed=None, names="ab"):
+    """A tune's result over scorers ``names``: ``precision`` and ``ndcg`` are folds x ``combos``."""
+    from recommender.tune import TuneResult
+    return TuneResult(names=list(names), combos=np.asarray(combos, dtype=float),
+                      precision=np.asarray(precision, dtype=float), ndcg=np.asarray(ndcg, dtype=float),
+                      top_n=10, defaults=defaults, fixed=fixed or {})
+
+
+def test_a_result_finds_weights_by_their_row_or_a_multiple_of_it_unless_a_fixed_scorer_weighs():
+    r = _result([[0.1, 0.2, 0.3]], [[0.1, 0.2, 0.3]], {"a": 1.0, "b": 1.0})
+    assert r.summary({"a": 1.0, "b": 1.0})["p@10"] == 0.3  # the very row
+    assert r.summary({"a": 0.2, "b": 0.2})["p@10"] == 0.3  # a multiple: the same ranking
+    assert r.summary({"a": 2.0})["p@10"] == 0.1 and r.summary({"b": 3.0})["p@10"] == 0.2
+    assert r.summary({"a": 0.5, "b": 0.2}) is None and r.per_fold({"a": 0.5, "b": 0.2}) == {}
+    fixed = _result([[0.1, 0.2, 0.3]], [[0.1, 0.2, 0.3]], {"a": 1.0, "b": 1.0}, fixed={"b": 1.0})
+    assert fixed.summary({"a": 1.0, "b": 1.0})["p@10"] == 0.3 and fixed.summary({"a": 0.5, "b": 0.5}) is None
+    # every weight as in the row: (1, 1, 0) is not (1, 0, 0) for sharing its last weight
+    three = _result([[0.1, 0.2, 0.3]], [[0.1, 0.2, 0.3]], {}, combos=((1.0, 0.0, 0.0), (0.0, 1.0, 1.0), (1.0, 1.0, 0.0)),
+                    names="abc")
+    assert three.summary({"a": 2.0, "b": 2.0})["p@10"] == 0.3
+
+
+def test_the_best_weights_are_the_highest_precision_then_ndcg_then_the_current_ones():
+    # the highest p@10 wins whatever its nDCG
+    assert _result([[0.2, 0.3, 0.1]], [[0.9, 0.1, 0.9]], {"a": 1.0}).best_weights == {"a": 0.0, "b": 1.0}
+    # a tie on p@10 goes to the higher nDCG
+    assert _result([[0.3, 0.3, 0.1]], [[0.2, 0.4, 0.9]], {"a": 1.0}).best_weights == {"a": 0.0, "b": 1.0}
+    # a tie on both keeps the current weights, wherever they are in the grid
+    assert _result([[0.3, 0.3, 0.3]], [[0.4, 0.4, 0.4]], {"a": 1.0, "b": 1.0}).best_index == 2
+    assert _result([[0.3, 0.3, 0.3]], [[0.4, 0.4, 0.4]], {"a": 0.5, "b": 0.5}).best_index == 2
+    # ... and a tie up to the last bits of a float too
+    assert _result([[0.3, 0.3 + 1e-15, 0.1]], [[0.4, 0.4, 0.4]], {"a": 1.0}).best_index == 0
+    # current weights beaten by a little are not kept; weights not in the grid: the first best
+    assert _result([[0.3, 0.3, 0.3001]], [[0.4, 0.4, 0.4]], {"a": 1.0}).best_index == 2
+    assert _result([[0.3, 0.3, 0.3]], [[0.4, 0.4, 0.4001]], {"a": 1.0}).best_index == 2
+    assert _result([[0.3, 0.3, 0.2]], [[0.4, 0.4, 0.4]], {"a": 0.3, "b": 0.2}).best_index == 0
+
+
+def test_better_weights_within_the_spread_over_folds_are_no_reason_to_change():
+    folds = [[0.30, 0.34, 0.1], [0.30, 0.30, 0.1]]  # b: 0.32 +- 0.02 over a's 0.30 +- 0
+    assert _result(folds, folds, {"a": 1.0}).within_spread  # 0.02 <= 0.02
+    spread = [[0.28, 0.31, 0.1], [0.32, 0.31, 0.1]]  # b: 0.31 +- 0 over a's 0.30 +- 0.02: the current's spread
+    assert _result(spread, spread, {"a": 1.0}).within_spread
+    clear = [[0.30, 0.40, 0.1], [0.30, 0.38, 0.1]]  # b: 0.39 +- 0.01 over 0.30 +- 0
+    assert not _result(clear, clear, {"a": 1.0}).within_spread
+    steady = [[0.30, 0.32, 0.1], [0.30, 0.32, 0.1]]  # a gain with no spread at all is a gain
+    assert not _result(steady, steady, {"a": 1.0}).within_spread
+    # one fold has no spread to judge by; the current weights best, or not in the grid: nothing to judge
+    assert not _result([[0.30, 0.31, 0.1]], [[0.30, 0.31, 0.1]], {"a": 1.0}).within_spread
+    assert not _result(clear, clear, {"b": 1.0}).within_spread
+    assert not _result(clear, clear, {"a": 0.3, "b": 0.2}).within_spread
