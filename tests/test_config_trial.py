@@ -81,6 +81,10 @@ def test_a_file_with_both_kinds_of_line_endings_keeps_each_line_s(tmp_path):
                               b"  coverage:\r\n    weight: 0.3\r\n# end\r\n")  # new lines as most of the file's
     set_values(f, {"scorers.content.weight": 1.0, "scorers.coverage.weight": DELETE})
     assert f.read_bytes() == text
+    # a changed line with new ones right after it: the change keeps its ending, the new ones are the file's
+    set_values(f, {"scorers.year.weight": 0.2, "scorers.coverage.weight": 0.3})
+    assert f.read_bytes() == (b"scorers:\r\n  content:\n    weight: 1.0\n  year:\r\n    weight: 0.2\r\n"
+                              b"  coverage:\r\n    weight: 0.3\r\n# end\r\n")
 
 
 def test_the_log_redacts_the_listenbrainz_token(tmp_path):
@@ -570,6 +574,23 @@ def test_text_the_reader_would_take_for_true_false_or_a_number_is_written_quoted
     settings = load_settings(path, environ={})
     assert (settings.spotify.client_id, settings.playlist.name) == ("off", "0123")
     assert 'client_id: "off"' in path.read_text() and "contact: me@example.org" in path.read_text()
+
+
+def test_text_written_over_quoted_text_keeps_its_kind_of_quotes_and_its_comment(tmp_path):
+    """A value written in place of a quoted one keeps the quotes the file chose (set_values keeps
+    a file's own writing): double quotes with their backslash escapes, single quotes with a
+    quote written twice, and plain text stays plain; every other character of the line stays."""
+    from recommender.configfile import set_values
+    path = tmp_path / "config.yaml"
+    path.write_text('playlist:\n  name: "My mix"   # mine\n  description: \'old\'  # theirs\n'
+                    "enrich:\n  contact: me@example.org  # plain\n")
+    set_values(path, {"playlist.name": 'Say "hi"', "playlist.description": "It's late",
+                      "enrich.contact": "you@example.org"})
+    assert path.read_text() == ('playlist:\n  name: "Say \\"hi\\""   # mine\n'
+                                "  description: 'It''s late'  # theirs\n"
+                                "enrich:\n  contact: you@example.org  # plain\n")
+    assert (load_settings(path, environ={}).playlist.name, load_settings(path, environ={}).playlist.description) \
+        == ('Say "hi"', "It's late")
 
 
 def test_a_comment_at_the_end_of_the_file_stays_at_its_end_when_a_section_is_added(tmp_path):
