@@ -21,6 +21,7 @@ from recommender.services.listenbrainz import LABS, OpenData, count, number
 from recommender.sources.base import MAX_ISRC_TRIES, Context, Resolver
 from recommender.sources.run import discover_open_data
 from recommender.sources.similar_artists import SimilarArtists
+from recommender.sources.similar_recordings import SimilarRecordings
 
 
 class Canned:
@@ -401,6 +402,36 @@ def test_similar_artists_tracks_skip_the_recordings_without_a_spotify_id_and_sco
     found = SimilarArtists().find(ctx)
     assert [(d["track_id"], d["score"]) for d in found.discovered] == [("sx1", 1.0), ("sx3", 1.0), ("sy1", 0.5)]
     assert [(s["artist_name"], s["score"], s["rank"]) for s in found.similar_artists] == [("X", 1.0, 1), ("Y", 0.5, 2)]
+    assert ctx.failures == []
+
+
+def test_similar_tracks_are_asked_of_the_strongest_seeds_and_skip_the_seed_itself_and_the_unmapped(tmp_path):
+    """With one seed track to ask about, it is the strongest of the seeds (Roads, 0.9), not the
+    first or the weakest; of its similar recordings the one labs cannot map to Spotify and the
+    one that is the seed itself (another recording of the song) are skipped, the ones after
+    them kept, ranked from 1 and scored by the best similarity (8)."""
+    settings = load_settings(environ={}, overrides={"discovery.similar_recordings.seed_tracks": 1,
+                                                    "discovery.search_fallback": 0})
+    names = {"t1": "Glory Box", "t2": "Roads", "t3": "Sour Times"}
+    tracks = pd.DataFrame([{"track_id": t, "name": n, "artist_ids": ["aP"], "artist_names": ["Portishead"],
+                            "isrc": f"GBAAA940000{t[1]}", "duration_ms": 1000} for t, n in names.items()])
+    library = Library.from_frames(user_id="u", tracks=tracks,
+                                  artists=pd.DataFrame([{"artist_id": "aP", "name": "Portishead", "genres": []}]))
+    od = open_data(tmp_path, isrcs={f"GBAAA940000{t[1]}": {"recordings": [
+        {"id": f"r{t[1]}", "title": n, "artist-credit": credit("Portishead", "Portishead", "mP")}]} for t, n in names.items()},
+        labs={"recording-mbid-lookup": [{"original_recording_mbid": r, "canonical_recording_mbid": r}
+                                        for r in ("r1", "r2", "r3")],
+              "similar-recordings": [{"recording_mbid": r, "score": sc} for r, sc in
+                                     (("gone", 8), ("r2live", 6), ("y1", 4), ("y2", 2))],
+              "spotify-id-from-mbid": [{"recording_mbid": "r2live", "spotify_track_ids": ["t2"]},
+                                       {"recording_mbid": "y1", "spotify_track_ids": ["sy1"]},
+                                       {"recording_mbid": "y2", "spotify_track_ids": ["sy2"]}]})
+    seeds = pd.Series({"t1": 0.2, "t2": 0.9, "t3": 0.5})
+    ctx = Context(library, seeds, ["aP"], settings, od, Resolver(library, od), lambda *a: None)
+    found = SimilarRecordings().find(ctx)
+    assert [(s["seed_track_id"], s["track_id"], s["score"], s["rank"]) for s in found.similar_tracks] == [
+        ("t2", "sy1", 0.5, 1), ("t2", "sy2", 0.25, 2)]
+    assert [(d["track_id"], d["seed_name"]) for d in found.discovered] == [("sy1", "Roads"), ("sy2", "Roads")]
     assert ctx.failures == []
 
 
