@@ -132,6 +132,39 @@ def test_remote_results_join_the_ranking_without_duplicates(lib):
     assert hits["score"].is_monotonic_decreasing
 
 
+def test_remote_results_are_read_in_each_shape_spotify_or_a_caller_gives_and_ties_keep_spotifys_order(lib):
+    """A raw track object (artists and album as objects), a playlist entry wrapping one, our tidy
+    shape and a result known by its URI alone each give the track's id, name, artists and album;
+    one without any id is left out; two equally good answers keep the order Spotify gave."""
+    def remote(query, limit):
+        return [
+            {"id": "b" * 22, "name": "Halo - Live", "artists": [{"name": "Beyoncé"}], "album": {"name": "Tour"}},
+            {"track": {"id": "a" * 22, "name": "Halo - Live", "artists": [{"name": "Beyoncé"}], "album": {"name": "Tour"}}},
+            {"track_id": "c" * 22, "name": "Halo Halo", "artist_names": ["Beyoncé", "Jay"], "album_name": "Duets"},
+            {"uri": f"spotify:track:{'d' * 22}", "name": "Halo (demo)", "artists": ["Beyoncé"], "album": "Demos"},
+            {"name": "Halo without an id", "artists": [{"name": "Beyoncé"}]},
+        ]
+
+    hits = search_tracks(lib, "halo live tour", limit=25, remote=remote).set_index("track_id")
+    remote_hits = hits[hits["source"] == "remote"]
+    assert sorted(remote_hits.index) == ["a" * 22, "b" * 22, "c" * 22, "d" * 22]
+    assert remote_hits.loc["b" * 22, ["name", "artists", "album"]].tolist() == ["Halo - Live", "Beyoncé", "Tour"]
+    assert remote_hits.loc["c" * 22, ["name", "artists", "album"]].tolist() == ["Halo Halo", "Beyoncé, Jay", "Duets"]
+    assert remote_hits.loc["c" * 22, "artist_names"] == ["Beyoncé", "Jay"]
+    assert remote_hits.loc["d" * 22, ["name", "artists", "album"]].tolist() == ["Halo (demo)", "Beyoncé", "Demos"]
+    order = hits.index.tolist()
+    assert remote_hits.loc["a" * 22, "score"] == remote_hits.loc["b" * 22, "score"]
+    assert order.index("b" * 22) == order.index("a" * 22) - 1
+
+
+def test_an_artists_tracks_are_every_track_crediting_them_first_or_featured_accents_and_case_aside():
+    from recommender.explore import artist_track_ids
+    library = make_library()
+    library.frames["tracks"].at[1, "artist_names"] = ["Jay-Z", "Beyoncé"]  # Beyoncé featured, not first
+    assert artist_track_ids(library, "BEYONCE") == [tid(0), tid(1)]
+    assert artist_track_ids(library, "jay-z") == [tid(1)] and artist_track_ids(library, "Jay") == []
+
+
 def test_a_failing_remote_search_keeps_the_local_answer(lib):
     def remote(query, limit):
         raise SpotifyUnavailable("Spotify kept failing")
