@@ -770,6 +770,10 @@ def test_similar_from_a_recording_with_two_copies_still_speaks_of_one_seed():
     seeds.attrs[ONE_SONG] = True
     why = ArtistWalkScorer().fit(lib).explain(seeds, [tid(2)])
     assert why == {tid(2): "by Juice WRLD, your seed's artist"}, why
+    # and similar_tracks seeds the scorers so, from either copy
+    for asked in (tid(0), tid(1)):
+        out = similar_tracks(lib, asked, {"walk": ArtistWalkScorer()}, n=3)
+        assert out.set_index("track_id").loc[tid(2), "why"] == "by Juice WRLD, your seed's artist", out
 
 
 def test_a_name_with_invisible_or_control_characters_is_found_as_typed_or_as_the_table_shows_it():
