@@ -345,6 +345,52 @@ def test_choose_artist_rules():
     assert mb.choose_artist([hit("a", 100, "x", "band"), hit("b", 100, "X", "singer")], "X", 90) == ("b", "found")
 
 
+def test_choose_artist_skips_hits_without_an_id_and_takes_a_top_score_at_the_bar_or_shared_by_one_artist():
+    """A hit without an id is no candidate (one scored 100 does not hide the real one); a hit
+    without a score counts as 0; a top score equal to ``min_score`` is good enough; several hits
+    at the top with the same disambiguation are one artist listed again: the first is taken."""
+    assert mb.choose_artist([{"score": 100, "name": "X"}, {"id": "a", "score": 92, "name": "X"}], "X", 90) == \
+        ("a", "found")
+    assert mb.choose_artist([{"id": "a", "name": "X"}], "X", 0) == ("a", "found")
+    assert mb.choose_artist([{"id": "a", "name": "X"}], "X", 1) == (None, "miss")
+    assert mb.choose_artist([{"id": "a", "score": 90, "name": "X"}], "X", 90) == ("a", "found")
+    same = [{"id": "a", "score": 100, "name": "x", "disambiguation": "band"},
+            {"id": "b", "score": 100, "name": "x", "disambiguation": "band"}]
+    assert mb.choose_artist(same, "X", 90) == ("a", "found")
+
+
+def test_genres_are_the_voted_ones_most_votes_first_and_tags_only_without_genres():
+    body = {"genres": [{"name": "rock", "count": 2}, {"name": "pop", "count": 5}, {"name": "art rock", "count": 2},
+                       {"name": "zero", "count": 0}, {"name": "unvoted"}, {"name": " ", "count": 9},
+                       {"name": "down", "count": -1}],
+            "tags": [{"name": "ignored", "count": 50}]}
+    assert mb.genres_of(body) == (["pop", "art rock", "rock"], [5, 2, 2])
+    tags = {"genres": [{"name": "zero", "count": 0}],
+            "tags": [{"name": f"t{k:02d}", "count": 100 - k} for k in range(12)] + [{"name": "none", "count": 0}]}
+    assert mb.genres_of(tags) == ([f"t{k:02d}" for k in range(mb.MAX_TAGS)], [100 - k for k in range(mb.MAX_TAGS)])
+    assert mb.genres_of(None) == ([], []) and mb.genres_of({"genres": None}) == ([], [])
+
+
+def test_the_artists_to_enrich_count_every_track_crediting_them_and_list_their_own_isrcs_first():
+    """An artist's tracks count every credit (featured too); their name is the artists frame's,
+    else the first credit's; their ISRCs are of the tracks they lead first, each once; the artists
+    with the most tracks come first; one with Spotify genres or without a name is left out."""
+    tracks = pd.DataFrame([
+        {"track_id": "t1", "name": "One", "artist_ids": ["aF", "aL"], "artist_names": ["Feat", "Lead"], "isrc": "GBAAA0000001"},
+        {"track_id": "t2", "name": "Two", "artist_ids": ["aL"], "artist_names": ["Lead"], "isrc": "GBAAA0000002"},
+        {"track_id": "t3", "name": "Three", "artist_ids": ["aL", "aF"], "artist_names": ["Lead", "Feat & Co"],
+         "isrc": "GBAAA0000001"},
+        # (a credit list shorter than the ids: the last artist has no name here)
+        {"track_id": "t4", "name": "Four", "artist_ids": ["aG", "aN"], "artist_names": ["Genre"], "isrc": None}])
+    artists = pd.DataFrame([{"artist_id": "aL", "name": "Lead", "genres": []},
+                            {"artist_id": "aG", "name": "Genre", "genres": ["pop"]}])
+    got = mb.library_artists(Library.from_frames(user_id="u", tracks=tracks, artists=artists))
+    assert got["artist_id"].tolist() == ["aL", "aF"]
+    assert got["name"].tolist() == ["Lead", "Feat"] and got["n_tracks"].tolist() == [3, 2]
+    # Lead leads Two and Three (in the library's order), then is featured on One (Three's ISRC again)
+    assert got["isrcs"].tolist() == [["GBAAA0000002", "GBAAA0000001"], ["GBAAA0000001"]]
+
+
 def test_name_matching_is_loose_about_case_accents_and_articles():
     assert mb.normalise_name("The Beatles") == mb.normalise_name("beatles")
     assert mb.normalise_name("Beyoncé") == mb.normalise_name("BEYONCE")
