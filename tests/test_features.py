@@ -390,6 +390,22 @@ def test_a_file_in_percent_reads_its_rows_within_0_to_1_in_percent_too(tmp_path)
     assert got.loc[tid(1), "valence"] == pytest.approx(0.87)
 
 
+def test_half_the_rows_in_percent_is_no_file_in_percent_and_a_value_of_1_is_no_percentage(tmp_path):
+    """Percent rows in half the file (not most of it): the others stay as they are, a loud track's
+    "energy 1, valence 1" (the top of the 0-to-1 scale) too, not 0.01; a value of 100 is a
+    percentage (the top of that scale)."""
+    path = tmp_path / "half.csv"
+    path.write_text("track_id,valence,energy\n" + "".join(
+        f"{tid(n)},{v},{e}\n" for n, (v, e) in enumerate([(56.6, 100), (87, 12), (1, 1), (0.4, 0.5)])))
+    store = Store(tmp_path / "cache")
+    report = ft.import_features(path, None, store)
+    assert report.percent_rows == 2 and report.skipped == {}
+    got = stored(store)
+    assert got.loc[tid(0), "energy"] == pytest.approx(1.0) and got.loc[tid(1), "valence"] == pytest.approx(0.87)
+    assert got.loc[tid(2), "valence"] == pytest.approx(1.0) and got.loc[tid(2), "energy"] == pytest.approx(1.0)
+    assert got.loc[tid(3), "valence"] == pytest.approx(0.4)
+
+
 def test_a_0_to_1_column_in_percent_is_refused_naming_file_and_column_a_lone_value_is_not(tmp_path):
     """A file whose valence alone is in percent ("56.6" beside energy "0.5") had every row
     skipped as out of range, and its rows under 1 ("0.8": 0.008 in that file) imported as they
