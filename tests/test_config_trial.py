@@ -589,8 +589,8 @@ def test_text_written_over_quoted_text_keeps_its_kind_of_quotes_and_its_comment(
     assert path.read_text() == ('playlist:\n  name: "Say \\"hi\\""   # mine\n'
                                 "  description: 'It''s late'  # theirs\n"
                                 "enrich:\n  contact: you@example.org  # plain\n")
-    assert (load_settings(path, environ={}).playlist.name, load_settings(path, environ={}).playlist.description) \
-        == ('Say "hi"', "It's late")
+    settings = load_settings(path, environ={})
+    assert (settings.playlist.name, settings.playlist.description) == ('Say "hi"', "It's late")
 
 
 def test_a_comment_at_the_end_of_the_file_stays_at_its_end_when_a_section_is_added(tmp_path):

@@ -159,8 +159,9 @@ def test_remote_results_are_read_in_each_shape_spotify_or_a_caller_gives_and_tie
 
 def test_an_artists_tracks_are_every_track_crediting_them_first_or_featured_accents_and_case_aside():
     from recommender.explore import artist_track_ids
-    library = make_library()
-    library.frames["tracks"].at[1, "artist_names"] = ["Jay-Z", "Beyoncé"]  # Beyoncé featured, not first
+    tracks = make_library().frames["tracks"].copy()
+    tracks.at[1, "artist_names"] = ["Jay-Z", "Beyoncé"]  # Beyoncé featured, not first
+    library = Library.from_frames(tracks=tracks)
     assert artist_track_ids(library, "BEYONCE") == [tid(0), tid(1)]
     assert artist_track_ids(library, "jay-z") == [tid(1)] and artist_track_ids(library, "Jay") == []
 
