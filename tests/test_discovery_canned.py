@@ -374,10 +374,12 @@ def test_an_artists_mbid_is_the_first_of_its_tracks_isrcs_that_credits_it(tmp_pa
     assert Resolver(Library.from_frames(user_id="u", tracks=tracks), od).artist_mbid("aP", "Portishead") == "mP"
 
 
-def portishead_library() -> Library:
-    """One track, Portishead's Glory Box (ISRC GBAAA9400001), and its artist."""
-    tracks = pd.DataFrame([{"track_id": "t1", "name": "Glory Box", "artist_ids": ["aP"],
-                            "artist_names": ["Portishead"], "isrc": "GBAAA9400001", "duration_ms": 1000}])
+def portishead_library(*names: str) -> Library:
+    """Portishead's tracks ``names`` (Glory Box alone by default): track k (from 1) is "tk" with
+    ISRC GBAAA940000k; and their artist."""
+    tracks = pd.DataFrame([{"track_id": f"t{k}", "name": name, "artist_ids": ["aP"], "artist_names": ["Portishead"],
+                            "isrc": f"GBAAA940000{k}", "duration_ms": 1000}
+                           for k, name in enumerate(names or ("Glory Box",), start=1)])
     return Library.from_frames(user_id="u", tracks=tracks,
                                artists=pd.DataFrame([{"artist_id": "aP", "name": "Portishead", "genres": []}]))
 
@@ -413,10 +415,7 @@ def test_similar_tracks_are_asked_of_the_strongest_seeds_and_skip_the_seed_itsel
     settings = load_settings(environ={}, overrides={"discovery.similar_recordings.seed_tracks": 1,
                                                     "discovery.search_fallback": 0})
     names = {"t1": "Glory Box", "t2": "Roads", "t3": "Sour Times"}
-    tracks = pd.DataFrame([{"track_id": t, "name": n, "artist_ids": ["aP"], "artist_names": ["Portishead"],
-                            "isrc": f"GBAAA940000{t[1]}", "duration_ms": 1000} for t, n in names.items()])
-    library = Library.from_frames(user_id="u", tracks=tracks,
-                                  artists=pd.DataFrame([{"artist_id": "aP", "name": "Portishead", "genres": []}]))
+    library = portishead_library(*names.values())
     od = open_data(tmp_path, isrcs={f"GBAAA940000{t[1]}": {"recordings": [
         {"id": f"r{t[1]}", "title": n, "artist-credit": credit("Portishead", "Portishead", "mP")}]} for t, n in names.items()},
         labs={"recording-mbid-lookup": [{"original_recording_mbid": r, "canonical_recording_mbid": r}

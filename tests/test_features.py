@@ -29,6 +29,12 @@ def stored(store: Store) -> pd.DataFrame:
     return store.load_frame("audio_features").set_index("track_id")
 
 
+def features_file(path: Path, header: str, rows: list[tuple]) -> Path:
+    """A features CSV at ``path``: the ``header`` line, then row n's values after track ``tid(n)``."""
+    path.write_text(header + "\n" + "".join(f"{tid(n)},{','.join(map(str, row))}\n" for n, row in enumerate(rows)))
+    return path
+
+
 def test_import_plain_csv(tmp_path):
     store = Store(tmp_path)
     report = ft.import_features(FIXTURES / "good.csv", None, store)
@@ -366,9 +372,8 @@ def test_a_lone_value_above_1_is_a_bad_value_not_a_percentage(tmp_path):
     """A file of one 0-to-1 column (energy) with a typo "1.7", or a row whose other 0-to-1
     values are blank: one value above 1 was "most of the row's values" and the typo was
     imported as 0.017. It is a bad value, skipped with its reason."""
-    path = tmp_path / "energy.csv"
-    path.write_text("track_id,energy,valence\n" + "".join(
-        f"{tid(n)},{e},{v}\n" for n, (e, v) in enumerate([(0.5, 0.2), (0.7, ""), (1.7, ""), (0.2, 0.9)])))
+    path = features_file(tmp_path / "energy.csv", "track_id,energy,valence",
+                         [(0.5, 0.2), (0.7, ""), (1.7, ""), (0.2, 0.9)])
     store = Store(tmp_path / "cache")
     report = ft.import_features(path, None, store)
     assert report.percent_rows == 0 and report.imported == 3
@@ -379,9 +384,8 @@ def test_a_file_in_percent_reads_its_rows_within_0_to_1_in_percent_too(tmp_path)
     """In a file written in percent, a quiet, sad track's "valence 0.8, energy 0.5" is 0.008
     and 0.005, not a happy 0.8; in a file without percent rows, "energy 1.7" beside
     "valence 0.4" stays a bad value (test_bad_rows_are_skipped_with_reasons_and_examples)."""
-    path = tmp_path / "percent.csv"
-    path.write_text("track_id,valence,energy\n" + "".join(
-        f"{tid(n)},{v},{e}\n" for n, (v, e) in enumerate([(56.6, 40.1), (87, 12), (0.8, 0.5), (33, 90)])))
+    path = features_file(tmp_path / "percent.csv", "track_id,valence,energy",
+                         [(56.6, 40.1), (87, 12), (0.8, 0.5), (33, 90)])
     store = Store(tmp_path / "cache")
     report = ft.import_features(path, None, store)
     assert report.percent_rows == 4 and report.skipped == {}
@@ -394,9 +398,7 @@ def test_half_the_rows_in_percent_is_no_file_in_percent_and_a_value_of_1_is_no_p
     """Percent rows in half the file (not most of it): the others stay as they are, a loud track's
     "energy 1, valence 1" (the top of the 0-to-1 scale) too, not 0.01; a value of 100 is a
     percentage (the top of that scale)."""
-    path = tmp_path / "half.csv"
-    path.write_text("track_id,valence,energy\n" + "".join(
-        f"{tid(n)},{v},{e}\n" for n, (v, e) in enumerate([(56.6, 100), (87, 12), (1, 1), (0.4, 0.5)])))
+    path = features_file(tmp_path / "half.csv", "track_id,valence,energy", [(56.6, 100), (87, 12), (1, 1), (0.4, 0.5)])
     store = Store(tmp_path / "cache")
     report = ft.import_features(path, None, store)
     assert report.percent_rows == 2 and report.skipped == {}
@@ -411,17 +413,13 @@ def test_a_0_to_1_column_in_percent_is_refused_naming_file_and_column_a_lone_val
     skipped as out of range, and its rows under 1 ("0.8": 0.008 in that file) imported as they
     were; `--dataset` refused such a file naming the column. Import refuses it the same way now;
     a lone value above 1 in a column, even the column's only value, stays a bad value."""
-    path = tmp_path / "valence.csv"
-    path.write_text("track_id,Energy,Valence\n" + "".join(
-        f"{tid(n)},0.5,{v}\n" for n, v in enumerate([56.6, 0.8, 87, 33])))
+    path = features_file(tmp_path / "valence.csv", "track_id,Energy,Valence", [(0.5, v) for v in (56.6, 0.8, 87, 33)])
     store = Store(tmp_path / "cache")
     with pytest.raises(DataError, match=r"^\S*valence\.csv: column 'Valence' runs from 0\.8 to 87; valence is 0 to 1 "
                                         r"\(divide the column by 100\)$"):
         ft.import_features(path, None, store)
     assert store.load_frame("audio_features") is None
-    lone = tmp_path / "lone.csv"
-    lone.write_text("track_id,energy,valence\n" + "".join(
-        f"{tid(n)},{e},{v}\n" for n, (e, v) in enumerate([(1.7, 0.4), ("", 0.5), ("", 0.2)])))
+    lone = features_file(tmp_path / "lone.csv", "track_id,energy,valence", [(1.7, 0.4), ("", 0.5), ("", 0.2)])
     report = ft.import_features(lone, None, store)
     assert report.imported == 2 and report.skipped == {"energy must be a number in 0..1": 1}
 
