@@ -89,6 +89,26 @@ def test_a_client_secret_rotated_in_the_dashboard_names_the_setting_instead_of_a
         assert run(["refresh", "--quiet"], {**env, "SPOTIPY_CLIENT_SECRET": "rotated"}).exit_code == 0
 
 
+@pytest.mark.parametrize("secret, from_, names", [
+    (None, {"spotify.client_id": "override"}, "check spotify.client_id against"),
+    ("s3", {"spotify.client_secret": "config/config.yaml"},
+     "check spotify.client_secret (from config/config.yaml) against"),
+    ("s3", {"spotify.client_secret": "override"}, "check spotify.client_secret against"),
+])
+def test_invalid_client_names_the_setting_to_check_and_where_it_came_from(secret, from_, names):
+    """An invalid_client that mentions the secret names spotify.client_secret only when the app
+    has one (a PKCE login has none: its client id is the one to check), and says where the
+    setting came from, except for a value a command gave (an "override", which no file holds)."""
+    from types import SimpleNamespace
+
+    from spotipy.oauth2 import SpotifyOauthError
+
+    from recommender.spotify.auth import _client_refused
+    refused = SpotifyOauthError("refused", error="invalid_client", error_description="Invalid client secret")
+    said = _client_refused(SimpleNamespace(client_secret=secret, credentials_from=from_), refused)
+    assert names in said and ("(from " in said) == ("(from " in names), said
+
+
 def _browser(url: str) -> None:
     """A person at a browser who approves at once."""
     import requests

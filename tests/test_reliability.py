@@ -123,6 +123,40 @@ def test_accounts_rate_limit_with_a_short_wait_is_retried(expired_login):
     assert sleeps == [2.0]
 
 
+@pytest.mark.parametrize("failure", ["429", "unreachable"])
+def test_a_login_refresh_that_keeps_failing_is_tried_once_and_max_retries_more_times(standin, tmp_path,
+                                                                                     monkeypatch, failure):
+    """A 429 with a short wait, like an accounts service that cannot be reached, gets
+    spotify.max_retries (4) more tries after the first, with a wait before each: five tries,
+    four waits, then the run stops with the count said (not a sixth try)."""
+    import requests
+    from spotipy.oauth2 import SpotifyOauthError
+
+    import recommender.spotify.auth as auth
+    from recommender.errors import RateLimited, SpotifyUnavailable
+    from spotify_helpers import settings_for
+    manager = auth.make_auth_manager(settings_for(standin, tmp_path / "cache", **{"spotify.max_retries": 4}))
+    sleeps: list[float] = []
+    monkeypatch.setattr(auth, "_sleep", sleeps.append)
+    tries: list[int] = []
+
+    def refresh():
+        tries.append(1)
+        if failure == "unreachable":
+            raise requests.ConnectionError("connection refused")
+        refused = SpotifyOauthError("slow down", error="rate_limited")
+        refused.http_status, refused.retry_after = 429, 0.5
+        raise refused
+    error = RateLimited if failure == "429" else SpotifyUnavailable
+    with pytest.raises(error) as stopped:
+        manager._with_retries(refresh)
+    assert len(tries) == 5 and len(sleeps) == 4, (tries, sleeps)
+    if failure == "unreachable":
+        assert "(ConnectionError, 5 attempts)" in str(stopped.value)
+    else:
+        assert sleeps == [0.5] * 4 and "rate-limiting the login refresh" in str(stopped.value)
+
+
 def answers_in_turn(*answers, asked: list | None = None):
     """A stand-in for spotipy's ``_internal_call`` (or an auth call) giving ``answers`` in turn,
     raising those that are exceptions; ``asked`` gets each call's (url, page size)."""

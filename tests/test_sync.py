@@ -574,6 +574,34 @@ def test_a_dropped_in_token_without_expires_at_is_refreshed_and_without_refresh_
         gateway_for(settings).get("me/")
 
 
+def test_a_dropped_in_token_with_a_refresh_token_and_no_access_token_is_a_login(env):
+    """A login file holding only a refresh token (and its scopes), copied from another tool, is
+    a login: refreshed at the first request, where it would be "cannot be used" if a login needed
+    both tokens."""
+    from recommender.spotify.auth import unusable_token
+    server, settings, gateway, store, _ = env
+    path = store.dir / "spotify-token.json"
+    token = json.loads(path.read_text())
+    path.write_text(json.dumps({"refresh_token": token["refresh_token"], "scope": token["scope"]}))
+    assert unusable_token(store.dir) is None
+    assert gateway_for(settings).get("me/")["id"] == server.account.user["id"]
+    assert json.loads(path.read_text())["access_token"]
+
+
+def test_a_rejected_access_token_without_a_refresh_token_asks_for_a_login(env):
+    """The Web API's 401 makes the tool refresh the token; a login without a refresh token
+    cannot be refreshed, so it says to log in (exit 3), not a KeyError (exit 1)."""
+    from recommender.spotify.auth import make_auth_manager
+    server, settings, gateway, store, _ = env
+    path = store.dir / "spotify-token.json"
+    token = json.loads(path.read_text())
+    del token["refresh_token"]
+    path.write_text(json.dumps(token))
+    with pytest.raises(AuthError, match="rejected and there is no refresh token") as err:
+        make_auth_manager(settings).force_refresh()
+    assert err.value.exit_code == 3
+
+
 @pytest.mark.parametrize("content", ["[1]", '"a token"', "5", "{not json", "{}", '{"token_type": "Bearer"}',
                                      b"\xff\xfe garbage"])
 def test_a_dropped_in_token_file_that_is_no_login_names_the_file_and_asks_for_login(env, content):
