@@ -510,6 +510,58 @@ def test_discovery_evidence_sums_each_seeds_answers(split):
     assert dict(ev.recording) == pytest.approx(dict(recording)) and dict(ev.artist) == pytest.approx(dict(artist))
 
 
+def test_discovery_evidence_of_a_small_world_by_hand():
+    """``discover`` on a world small enough to work out: four playlists, artists A (two seeds),
+    B and C (one seed). The seed artists come most seeds first, so A's similar artists are the
+    ones read with ``similar_artists_of=1`` (C's would add B 0.408 and A 0.667); an artist's
+    evidence is its share of the seeds plus that share times its similarity to A; a seed's
+    similar recordings add up, and each list is stored scaled so that its best is 1. Cosines:
+    artists A {w1, w2, w3}, B {w1, w2}, C {w2, w3, w4}: A~B 2/sqrt(6), A~C 2/3; tracks a1 and
+    b1 {w1, w2}, c1 {w2, w3}, a2 {w3}, c2 {w4}: a1~b1 1, a1~c1 1/2, a2~c1 1/sqrt(2)."""
+    from recommender.library import Library
+    from recommender.persona import discover
+    members = {"w1": ["a1", "b1"], "w2": ["a1", "b1", "c1"], "w3": ["a2", "c1"], "w4": ["c2"]}
+    ids = ["a1", "a2", "b1", "c1", "c2"]  # a1 first: artist A is artist row 0
+    tracks = pd.DataFrame({"track_id": ids, "name": ids, "artist_ids": [[t[0].upper()] for t in ids],
+                           "artist_names": [[t[0].upper()] for t in ids], "album_id": [f"al_{t}" for t in ids]})
+    library = Library.from_frames(
+        tracks=tracks, playlists=pd.DataFrame({"playlist_id": list(members), "name": list(members)}),
+        playlist_items=pd.DataFrame([{"playlist_id": p, "track_id": t} for p, ts in members.items() for t in ts]))
+    cat = Catalogue(library)
+    row = {t: i for i, t in enumerate(cat.track_ids)}
+    art = {str(n): i for i, n in enumerate(cat.artist_names)}
+    ev = discover(Service(cat, np.arange(len(cat.columns))), [row["a1"], row["a2"], row["c2"]],
+                  DiscoveryCaps(similar_artists_of=1, shared_albums=0))
+    ab, ac = 2 / np.sqrt(6), 2 / 3
+    assert dict(ev.artist) == pytest.approx({art["A"]: 2 / 3, art["B"]: 2 / 3 * ab, art["C"]: 1 / 3 + 2 / 3 * ac})
+    assert dict(ev.recording) == pytest.approx({row["b1"]: 1.0, row["c1"]: 0.5 + 1 / np.sqrt(2)})
+
+    def rounded(answers):  # (seed, found, score scaled to the list's best, rank)
+        return [tuple(round(float(x), 9) for x in a) for a in answers]
+    assert rounded(ev.similar_artists) == rounded([(art["A"], art["B"], 1.0, 1), (art["A"], art["C"], ac / ab, 2)])
+    assert rounded(ev.similar_tracks) == rounded([(row["a1"], row["b1"], 1.0, 1), (row["a1"], row["c1"], 0.5, 2),
+                                                  (row["a2"], row["c1"], 1.0, 1)])
+
+def test_a_candidate_no_answer_names_scores_0_in_the_open_data_columns(split):
+    """A target's ``similar_recordings`` and ``similar_artists`` columns (each ranked alone in the
+    table) score a candidate above 0 only when a seed's similar recordings name it, or when its
+    artist is a seed artist or similar to one; every other candidate scores 0. A candidate no
+    answer names has no evidence, never a high score (PROTOCOL.md's rule)."""
+    from recommender.persona import discover, score_persona
+    cat = Catalogue(split)
+    p = build_personas(split, cat)[0]
+    targets, _ = score_persona(p, cat, {}, DiscoveryCaps())
+    items = p.library.playlist_items
+    artist_of = dict(zip(cat.track_ids.astype(str), cat.artist_of))
+    for t in targets:
+        seeds = list(dict.fromkeys(items.loc[items["playlist_id"] == t.playlist_id, "track_id"].astype(str)))
+        ev = discover(Service(cat, p.world_columns), [int(r) for r in cat.library.track_positions(seeds)],
+                      DiscoveryCaps())
+        named = set(cat.track_ids.astype(str)[list(ev.recording)]) - set(seeds)
+        recording, artist = (t.scores[c].to_numpy() for c in ("similar_recordings", "similar_artists"))
+        assert named and set(t.candidates[recording > 0]) == named
+        assert {artist_of[c] for c in t.candidates[artist > 0]} <= set(ev.artist) and (artist == 0).any()
+
 def test_the_method_reads_an_album_its_seeds_by_several_artists_share_as_build_playlist_does():
     """``discover`` reads whole, with one album look-up each, the albums holding seeds by two or
     more artists (``persona.shared_albums``, build-playlist's ``refresh.discovery_shared_albums``
