@@ -562,6 +562,18 @@ def test_a_candidate_no_answer_names_scores_0_in_the_open_data_columns(split):
         assert named and set(t.candidates[recording > 0]) == named
         assert {artist_of[c] for c in t.candidates[artist > 0]} <= set(ev.artist) and (artist == 0).any()
 
+def test_rank_orders_by_value_then_id_with_nan_and_the_marked_last():
+    """``rank``: the positions best first, a tie by track id ascending, NaN after every number,
+    the positions marked ``last`` after all others (in the same order among themselves); with
+    ``n``, the first n of that order, below zero as above it; with an ``n`` past the list, all."""
+    from recommender.persona import rank
+    values, ids = np.array([0.2, np.nan, 0.9, 0.5, 0.9]), np.array(["e", "d", "c", "b", "a"])
+    assert rank(values, ids).tolist() == [4, 2, 3, 0, 1]
+    assert rank(values, ids, 2).tolist() == [4, 2] and rank(values, ids, 9).tolist() == [4, 2, 3, 0, 1]
+    assert rank(-values, ids, 2).tolist() == [0, 3]
+    last = np.array([False, False, True, False, False])
+    assert rank(values, ids, last=last).tolist() == [4, 3, 0, 1, 2] and rank(values, ids, 2, last).tolist() == [4, 3]
+
 def test_the_method_reads_an_album_its_seeds_by_several_artists_share_as_build_playlist_does():
     """``discover`` reads whole, with one album look-up each, the albums holding seeds by two or
     more artists (``persona.shared_albums``, build-playlist's ``refresh.discovery_shared_albums``
