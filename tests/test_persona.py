@@ -139,11 +139,14 @@ def test_requests_count_distinct_look_ups_once(split):
 
 def test_evaluation_reports_the_protocol_metrics_and_library_only_has_nothing_new(split):
     settings = load_settings(config_file=None, environ={})
-    result, _ = evaluate_personas(split, settings)
+    result, targets = evaluate_personas(split, settings, keep_targets=True)
     out = result.to_dict()
     for key in ("p@10", "ndcg@10", "rprec", "new@10", "known@10", "reach", "requests", "scorers"):
         assert key in out
     assert out["personas"] == 2 and out["requests"] > 0 and out["reach"] > 0
+    # reach: the share of all targets' new hidden tracks among their candidates (a micro-average)
+    found = sum(len(t.hidden_new & set(t.candidates)) for t in targets)
+    assert result.reach == pytest.approx(found / sum(len(t.hidden_new) for t in targets)) and result.reach <= 1
     assert {"content", "artist_walk", "similar_recordings", "similar_artists"} <= set(out["scorers"])
     lib_only, _ = evaluate_personas(split, settings, caps=DiscoveryCaps.library_only(), singles=False)
     assert lib_only.requests == 0 and lib_only.metrics["blend"]["new@10"] == 0 and lib_only.reach == 0
