@@ -449,9 +449,34 @@ def test_a_scorer_tune_turned_off_is_searched_again_and_one_you_turned_off_is_no
     assert searched == [] and "coverage" not in names  # your file now: its zeros are yours
     write({"year": 0.0})
     assert again()[0] == ["year"]
-    write({"content": 0.3}, by_tune=False)  # a Save on the web app's Weights page, year at 0 on it
+    write({"content": 0.0}, by_tune=False)  # a Save on the web app's Weights page turning content off, year at 0 on it
     searched, names = again()
-    assert searched == [] and "year" not in names
+    assert searched == [] and not {"year", "content"} & names  # a zero a Save wrote is yours too
+
+
+@pytest.mark.parametrize("record", [5, ["content"], {"off": "content", "sha256": "SHA"},
+                                    {"off": ["content", 3], "sha256": "SHA"}, {"off": ["content"]},
+                                    {"off": ["content"], "sha256": 5}])
+def test_a_damaged_record_of_what_tune_turned_off_is_no_record(tmp_path, record):
+    """tune-off.json (in the data directory) damaged or edited by hand, a record of the wrong
+    shape, counts no scorer as one tune turned off and stops nothing; the record as tune writes
+    it does count."""
+    import hashlib
+    import os
+
+    from recommender import jobs
+    from recommender.config import load_settings
+    cfg, cache = tmp_path / "user.yaml", tmp_path / "c"
+    cfg.write_text("scorers:\n  content:\n    weight: 0\n")
+    settings = load_settings(cfg, environ={"RECOMMENDER_CACHE_DIR": str(cache)})
+    cache.mkdir()
+    sha256 = hashlib.sha256(cfg.read_bytes()).hexdigest()
+
+    def off_with(value) -> list[str]:
+        (cache / jobs.TUNE_OFF).write_text(json.dumps({os.path.realpath(cfg): value, "other": 5}))
+        return jobs.tuned_off(settings, cfg)
+    assert off_with({"off": ["content"], "sha256": sha256}) == ["content"]
+    assert off_with(json.loads(json.dumps(record).replace('"SHA"', json.dumps(sha256)))) == []
 
 
 def test_without_a_cache_each_command_says_the_way_that_works_for_it(tmp_path):
