@@ -996,6 +996,19 @@ def test_a_bad_new_share_is_a_usage_error(tmp_path, share):
     assert not (tmp_path / "u.yaml").exists()  # nothing written
 
 
+@pytest.mark.parametrize("share, weight", [(0, 0.0), (1, 1e6), (1.0, 1e6)])
+def test_the_ends_of_the_new_share_and_weight_ranges_are_saved(tmp_path, share, weight):
+    """A new-music share of 0 (no new tracks kept a place) or 1 (only new tracks) and a weight of
+    0 or of the config's bound (1,000,000) are values the settings allow, so the Weights page
+    saves them (the file then holds them)."""
+    from recommender.config import load_settings
+    config = tmp_path / "u.yaml"
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=config,
+                   overrides={"cache.dir": str(tmp_path)})
+    c.save_weights({"year": weight, "content": 1.0}, new_share=share)
+    assert c.new_share() == share and c.weights()["year"] == weight
+
+
 def with_our_playlist(tmp_path) -> tuple[WebContext, list[str]]:
     """An app whose library has one playlist of yours ("Mine") and the managed one ("Recommended"),
     12 tracks each; and the tracks of yours."""
