@@ -379,7 +379,9 @@ def test_saved_after_recommended_is_feedback_saved_before_is_not():
         tracks=pd.DataFrame({"track_id": ["a", "b", "c"]}),
         playlist_items=pd.DataFrame({"playlist_id": ["m", "m", "m"], "track_id": ["a", "b", "c"], "position": [0, 1, 2],
                                      "added_at": ["2026-01-10T00:00:00Z"] * 3}),
-        saved_tracks=pd.DataFrame({"track_id": ["a", "b"], "added_at": ["2026-01-12T00:00:00Z", "2025-05-01T00:00:00Z"]}))
+        saved_tracks=pd.DataFrame({"track_id": ["a", "b", "c"],  # c saved the second it was put there: not after
+                                   "added_at": ["2026-01-12T00:00:00Z", "2025-05-01T00:00:00Z",
+                                                "2026-01-10T00:00:00Z"]}))
     assert saved_after_recommended(lib, "m") == ["a"]
     assert saved_after_recommended(lib, None) == []
 
