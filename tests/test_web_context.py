@@ -730,6 +730,26 @@ def test_the_moods_and_taste_map_pages_show_audio_features_imported_in_a_termina
     assert data["with_audio"] == data["total"] > len(ids) - 3 and data["all_audio"]
 
 
+def test_the_taste_maps_radar_draws_the_features_on_a_0_to_1_scale_only(ctx, tmp_path):
+    """The radar's axes run from 0 to 1: the features on that scale are drawn (one a track lacks
+    too), tempo and loudness are not, even where a value falls in 0..1 (a track at 0 dB)."""
+    import numpy as np
+    ids = list(jobs.open_store(ctx.settings).load_library().track_ids)
+    rng = np.random.default_rng(5)
+    csv = tmp_path / "features.csv"
+    csv.write_text("track_id,valence,energy,acousticness,tempo,loudness\n" + "".join(
+        f"{t},{a:.3f},{b:.3f},{'' if i == 0 else f'{c:.3f}'},{rng.uniform(60, 180):.1f},{0 if i == 1 else -9.5}\n"
+        for i, (t, (a, b, c)) in enumerate(zip(ids, rng.random((len(ids), 3))))))
+    from recommender.features import import_features
+    store = jobs.open_store(ctx.settings)
+    import_features(csv, store.load_library(), store)
+    ctx.sync_settings()
+    data = ctx.taste_map()
+    assert data["features"] == ["valence", "energy", "acousticness"]
+    drawn = [c["radar"] for c in data["clusters"] if c["radar"]]
+    assert drawn and all(len(r) == 3 and all(0 <= v <= 1 for v in r) for r in drawn)
+
+
 def test_a_basis_that_refreshed_a_stale_cache_is_kept_for_the_next_move(ctx, monkeypatch):
     """The basis's own refresh of a stale cache wrote the cache after its version was read: the
     next slider move built the whole basis again (every scorer fitted anew)."""
