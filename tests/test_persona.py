@@ -545,6 +545,7 @@ def test_discovery_evidence_of_a_small_world_by_hand():
     assert rounded(ev.similar_tracks) == rounded([(row["a1"], row["b1"], 1.0, 1), (row["a1"], row["c1"], 0.5, 2),
                                                   (row["a2"], row["c1"], 1.0, 1)])
 
+
 def test_a_candidate_no_answer_names_scores_0_in_the_open_data_columns(split):
     """A target's ``similar_recordings`` and ``similar_artists`` columns (each ranked alone in the
     table) score a candidate above 0 only when a seed's similar recordings name it, or when its
@@ -565,6 +566,7 @@ def test_a_candidate_no_answer_names_scores_0_in_the_open_data_columns(split):
         assert named and set(t.candidates[recording > 0]) == named
         assert {artist_of[c] for c in t.candidates[artist > 0]} <= set(ev.artist) and (artist == 0).any()
 
+
 def test_rank_orders_by_value_then_id_with_nan_and_the_marked_last():
     """``rank``: the positions best first, a tie by track id ascending, NaN after every number,
     the positions marked ``last`` after all others (in the same order among themselves); with
@@ -576,6 +578,7 @@ def test_rank_orders_by_value_then_id_with_nan_and_the_marked_last():
     assert rank(-values, ids, 2).tolist() == [0, 3]
     last = np.array([False, False, True, False, False])
     assert rank(values, ids, last=last).tolist() == [4, 3, 0, 1, 2] and rank(values, ids, 2, last).tolist() == [4, 3]
+
 
 def test_the_method_reads_an_album_its_seeds_by_several_artists_share_as_build_playlist_does():
     """``discover`` reads whole, with one album look-up each, the albums holding seeds by two or
