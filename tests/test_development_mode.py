@@ -150,6 +150,7 @@ def test_a_login_spotify_refuses_keeps_the_login_that_worked(standin, tmp_path):
         jobs.login(settings, open_url=_browser)
     assert str(err.value).endswith("; the login saved before this one is kept") and err.value.exit_code == 3
     assert (cache / "spotify-token.json").read_text() == working
+    assert (cache / "spotify-token.json").stat().st_mode & 0o777 == 0o600  # put back private, as saved
     assert jobs.connect(settings).me()["id"]  # the next run works as before
 
 
