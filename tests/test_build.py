@@ -389,6 +389,24 @@ def test_every_managed_playlist_stays_out_of_taste_and_evaluation(small, monkeyp
     assert set(publish.managed_playlist_ids(Store(settings.cache_dir))) == {first.playlist_id, second.playlist_id}
 
 
+def test_only_ours_names_the_tracks_no_playlist_of_yours_saved_or_top_list_holds():
+    """The tracks only this tool's playlists hold (the managed one, a mood export) are in
+    nothing of yours: no candidate "new to you". One also in a playlist of yours, saved or a top
+    track is yours; with no playlist of ours, or none of them in the cache, there are none."""
+    import pandas as pd
+    from recommender.library import Library
+    items = [("mine", "a"), ("mine", "b"), ("managed", "b"), ("managed", "c"), ("managed", "d"), ("managed", "t"),
+             ("mood", "e"), ("mood", "c")]
+    lib = Library.from_frames(
+        tracks=pd.DataFrame({"track_id": list("abcdet")}),
+        playlists=pd.DataFrame({"playlist_id": ["mine", "managed", "mood"], "name": ["Mine", "For you", "Calm"]}),
+        playlist_items=pd.DataFrame({"playlist_id": [p for p, _ in items], "track_id": [t for _, t in items]}),
+        saved_tracks=pd.DataFrame({"track_id": ["d"], "added_at": ["2026-01-01T00:00:00Z"]}),
+        top_tracks=pd.DataFrame({"track_id": ["t"], "time_range": ["short_term"], "rank": [1]}))
+    assert jobs.only_ours(lib, ["managed", "mood", None]) == ["c", "e"]
+    assert jobs.only_ours(lib, [None]) == [] and jobs.only_ours(lib, ["gone"]) == []
+
+
 def test_a_run_that_recommends_nothing_leaves_the_playlist_as_it_is_even_with_pins(small):
     # Regression: with nothing to recommend the playlist is left as it is, but a pinned track
     # made the table non-empty, so the run rewrote the playlist to the pins alone and dropped
