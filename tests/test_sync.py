@@ -27,6 +27,12 @@ def env(standin, tmp_path):
     return standin, settings, gateway_for(settings, sleeps), Store(settings.cache_dir), sleeps
 
 
+def saved_login(store: Store) -> tuple:
+    """The login file of ``store``'s cache and the token it holds."""
+    path = store.dir / "spotify-token.json"
+    return path, json.loads(path.read_text())
+
+
 def test_full_pull_fills_every_frame(env):
     server, settings, gateway, store, _ = env
     library, report = refresh_library(gateway, store, settings)
@@ -189,8 +195,7 @@ def test_expired_access_token_is_refreshed_silently(env):
 
 def test_expired_by_clock_is_refreshed_before_the_call(env):
     server, settings, gateway, store, _ = env
-    path = store.dir / "spotify-token.json"
-    token = json.loads(path.read_text())
+    path, token = saved_login(store)
     token["expires_at"] = int(time.time()) - 10
     path.write_text(json.dumps(token))
     refresh_library(gateway, store, settings)
@@ -562,8 +567,7 @@ def test_a_dropped_in_token_without_expires_at_is_refreshed_and_without_refresh_
     """The README lets a token obtained elsewhere be dropped in; the accounts service's own
     answer has expires_in, not spotipy's expires_at: it was a KeyError (exit 1)."""
     server, settings, gateway, store, _ = env
-    path = store.dir / "spotify-token.json"
-    token = json.loads(path.read_text())
+    path, token = saved_login(store)
     del token["expires_at"]
     path.write_text(json.dumps(token))
     assert gateway.get("me/")["id"] == server.account.user["id"]  # refreshed first
@@ -580,8 +584,7 @@ def test_a_dropped_in_token_with_a_refresh_token_and_no_access_token_is_a_login(
     both tokens."""
     from recommender.spotify.auth import unusable_token
     server, settings, gateway, store, _ = env
-    path = store.dir / "spotify-token.json"
-    token = json.loads(path.read_text())
+    path, token = saved_login(store)
     path.write_text(json.dumps({"refresh_token": token["refresh_token"], "scope": token["scope"]}))
     assert unusable_token(store.dir) is None
     assert gateway_for(settings).get("me/")["id"] == server.account.user["id"]
@@ -591,14 +594,13 @@ def test_a_dropped_in_token_with_a_refresh_token_and_no_access_token_is_a_login(
 def test_a_rejected_access_token_without_a_refresh_token_asks_for_a_login(env):
     """The Web API's 401 makes the tool refresh the token; a login without a refresh token
     cannot be refreshed, so it says to log in (exit 3), not a KeyError (exit 1)."""
-    from recommender.spotify.auth import make_auth_manager
     server, settings, gateway, store, _ = env
-    path = store.dir / "spotify-token.json"
-    token = json.loads(path.read_text())
+    path, token = saved_login(store)
     del token["refresh_token"]
     path.write_text(json.dumps(token))
+    server.add_fault(Fault(method="GET", path=r"^/v1/me$", status=401, times=1))
     with pytest.raises(AuthError, match="rejected and there is no refresh token") as err:
-        make_auth_manager(settings).force_refresh()
+        gateway_for(settings).get("me")
     assert err.value.exit_code == 3
 
 
