@@ -334,10 +334,13 @@ def test_rate_limiter_uses_injected_clock_and_sleep():
     assert sleeps == [0.5, 0.2]  # 1/rate after the previous request ended, minus time spent
 
 
-def test_choose_artist_rules():
-    def hit(mbid, score, name="X", dis=""):
-        return {"id": mbid, "score": score, "name": name, "disambiguation": dis}
+def hit(mbid: str | None, score: int | None, name: str = "X", dis: str = "") -> dict:
+    """An artist search hit of MusicBrainz; without ``mbid`` or ``score`` it has no such key."""
+    out = {"id": mbid, "score": score, "name": name, "disambiguation": dis}
+    return {k: v for k, v in out.items() if v is not None}
 
+
+def test_choose_artist_rules():
     assert mb.choose_artist([], "X", 90) == (None, "miss")
     assert mb.choose_artist([hit("a", 89)], "X", 90) == (None, "miss")
     assert mb.choose_artist([hit("a", 95), hit("b", 90)], "X", 90) == ("a", "found")
@@ -349,13 +352,11 @@ def test_choose_artist_skips_hits_without_an_id_and_takes_a_top_score_at_the_bar
     """A hit without an id is no candidate (one scored 100 does not hide the real one); a hit
     without a score counts as 0; a top score equal to ``min_score`` is good enough; several hits
     at the top with the same disambiguation are one artist listed again: the first is taken."""
-    assert mb.choose_artist([{"score": 100, "name": "X"}, {"id": "a", "score": 92, "name": "X"}], "X", 90) == \
-        ("a", "found")
-    assert mb.choose_artist([{"id": "a", "name": "X"}], "X", 0) == ("a", "found")
-    assert mb.choose_artist([{"id": "a", "name": "X"}], "X", 1) == (None, "miss")
-    assert mb.choose_artist([{"id": "a", "score": 90, "name": "X"}], "X", 90) == ("a", "found")
-    same = [{"id": "a", "score": 100, "name": "x", "disambiguation": "band"},
-            {"id": "b", "score": 100, "name": "x", "disambiguation": "band"}]
+    assert mb.choose_artist([hit(None, 100), hit("a", 92)], "X", 90) == ("a", "found")
+    assert mb.choose_artist([hit("a", None)], "X", 0) == ("a", "found")
+    assert mb.choose_artist([hit("a", None)], "X", 1) == (None, "miss")
+    assert mb.choose_artist([hit("a", 90)], "X", 90) == ("a", "found")
+    same = [hit("a", 100, "x", "band"), hit("b", 100, "x", "band")]
     assert mb.choose_artist(same, "X", 90) == ("a", "found")
 
 
@@ -376,7 +377,8 @@ def test_the_artists_to_enrich_count_every_track_crediting_them_and_list_their_o
     else the first credit's; their ISRCs are of the tracks they lead first, each once; the artists
     with the most tracks come first; one with Spotify genres or without a name is left out."""
     tracks = pd.DataFrame([
-        {"track_id": "t1", "name": "One", "artist_ids": ["aF", "aL"], "artist_names": ["Feat", "Lead"], "isrc": "GBAAA0000001"},
+        {"track_id": "t1", "name": "One", "artist_ids": ["aF", "aL"], "artist_names": ["Feat", "Lead"],
+         "isrc": "GBAAA0000001"},
         {"track_id": "t2", "name": "Two", "artist_ids": ["aL"], "artist_names": ["Lead"], "isrc": "GBAAA0000002"},
         {"track_id": "t3", "name": "Three", "artist_ids": ["aL", "aF"], "artist_names": ["Lead", "Feat & Co"],
          "isrc": "GBAAA0000001"},

@@ -688,6 +688,16 @@ def test_kept_scores_are_dropped_after_a_refresh_or_a_change_of_another_setting(
     assert changed == moved(fresh(ctx), weights) and changed["tracks"] != after["tracks"]
 
 
+def import_features_csv(ctx, path, header: str, rows) -> None:
+    """A features CSV at ``path`` (the ``header`` line, then ``rows``, each a line's text)
+    imported into ``ctx``'s cache, as `recommend import features` does in a terminal (a frame
+    written, not the manifest)."""
+    from recommender.features import import_features
+    path.write_text("".join(f"{line}\n" for line in (header, *rows)))
+    store = jobs.open_store(ctx.settings)
+    import_features(path, store.load_library(), store)
+
+
 def test_kept_scores_are_dropped_after_an_import_of_audio_features(ctx, tmp_path):
     """`recommend import features` (and `enrich genres`) write a frame, not the manifest: the
     slider kept the scores of before the import while `build-playlist --dry-run` changed."""
@@ -696,13 +706,9 @@ def test_kept_scores_are_dropped_after_an_import_of_audio_features(ctx, tmp_path
     before = moved(ctx, weights)
     ids = list(jobs.open_store(ctx.settings).load_library().track_ids)
     rng = np.random.default_rng(3)
-    csv = tmp_path / "features.csv"
-    csv.write_text("track_id,danceability,energy,valence,acousticness,tempo\n" + "".join(
-        f"{t},{a:.3f},{b:.3f},{c:.3f},{d:.3f},{e:.1f}\n" for t, (a, b, c, d), e in
-        zip(ids, rng.random((len(ids), 4)), rng.uniform(60, 180, len(ids)))))
-    from recommender.features import import_features
-    store = jobs.open_store(ctx.settings)
-    import_features(csv, store.load_library(), store)
+    import_features_csv(ctx, tmp_path / "features.csv", "track_id,danceability,energy,valence,acousticness,tempo",
+                        (f"{t},{a:.3f},{b:.3f},{c:.3f},{d:.3f},{e:.1f}" for t, (a, b, c, d), e in
+                         zip(ids, rng.random((len(ids), 4)), rng.uniform(60, 180, len(ids)))))
     after = moved(ctx, weights)
     assert after == moved(fresh(ctx), weights) and after != before
 
@@ -719,12 +725,8 @@ def test_the_moods_and_taste_map_pages_show_audio_features_imported_in_a_termina
     steered = ctx.library_version()
     ctx.steer("pin", ids[0])  # a steer writes only the manifest: the library stays loaded
     assert ctx.library_version() == steered
-    csv = tmp_path / "features.csv"
-    csv.write_text("track_id,energy,valence\n" + "".join(f"{t},0.{i % 9 + 1},0.{(i * 7) % 9 + 1}\n"
-                                                         for i, t in enumerate(ids)))
-    from recommender.features import import_features
-    store = jobs.open_store(ctx.settings)
-    import_features(csv, store.load_library(), store)
+    import_features_csv(ctx, tmp_path / "features.csv", "track_id,energy,valence",
+                        (f"{t},0.{i % 9 + 1},0.{(i * 7) % 9 + 1}" for i, t in enumerate(ids)))
     ctx.sync_settings()
     data = ctx.moods()  # every track has features now (its recordings counted once, as the table counts them)
     assert data["with_audio"] == data["total"] > len(ids) - 3 and data["all_audio"]
@@ -736,13 +738,11 @@ def test_the_taste_maps_radar_draws_the_features_on_a_0_to_1_scale_only(ctx, tmp
     import numpy as np
     ids = list(jobs.open_store(ctx.settings).load_library().track_ids)
     rng = np.random.default_rng(5)
-    csv = tmp_path / "features.csv"
-    csv.write_text("track_id,valence,energy,acousticness,tempo,loudness\n" + "".join(
-        f"{t},{a:.3f},{b:.3f},{'' if i == 0 else f'{c:.3f}'},{rng.uniform(60, 180):.1f},{0 if i == 1 else -9.5}\n"
-        for i, (t, (a, b, c)) in enumerate(zip(ids, rng.random((len(ids), 3))))))
-    from recommender.features import import_features
-    store = jobs.open_store(ctx.settings)
-    import_features(csv, store.load_library(), store)
+    acousticness = ["", *(f"{c:.3f}" for c in rng.random(len(ids) - 1))]  # the first track lacks it
+    loudness = [-9.5, 0, *[-9.5] * (len(ids) - 2)]  # the second is at 0 dB
+    import_features_csv(ctx, tmp_path / "features.csv", "track_id,valence,energy,acousticness,tempo,loudness",
+                        (f"{t},{a:.3f},{b:.3f},{c},{rng.uniform(60, 180):.1f},{db}"
+                         for t, (a, b), c, db in zip(ids, rng.random((len(ids), 2)), acousticness, loudness)))
     ctx.sync_settings()
     data = ctx.taste_map()
     assert data["features"] == ["valence", "energy", "acousticness"]
