@@ -416,8 +416,10 @@ def test_similar_tracks_are_asked_of_the_strongest_seeds_and_skip_the_seed_itsel
                                                     "discovery.search_fallback": 0})
     names = {"t1": "Glory Box", "t2": "Roads", "t3": "Sour Times"}
     library = portishead_library(*names.values())
-    od = open_data(tmp_path, isrcs={f"GBAAA940000{t[1]}": {"recordings": [
-        {"id": f"r{t[1]}", "title": n, "artist-credit": credit("Portishead", "Portishead", "mP")}]} for t, n in names.items()},
+    recordings = {f"GBAAA940000{t[1]}": {"recordings": [
+        {"id": f"r{t[1]}", "title": n, "artist-credit": credit("Portishead", "Portishead", "mP")}]}
+        for t, n in names.items()}
+    od = open_data(tmp_path, isrcs=recordings,
         labs={"recording-mbid-lookup": [{"original_recording_mbid": r, "canonical_recording_mbid": r}
                                         for r in ("r1", "r2", "r3")],
               "similar-recordings": [{"recording_mbid": r, "score": sc} for r, sc in

@@ -139,7 +139,8 @@ def test_remote_results_are_read_in_each_shape_spotify_or_a_caller_gives_and_tie
     def remote(query, limit):
         return [
             {"id": "b" * 22, "name": "Halo - Live", "artists": [{"name": "Beyoncé"}], "album": {"name": "Tour"}},
-            {"track": {"id": "a" * 22, "name": "Halo - Live", "artists": [{"name": "Beyoncé"}], "album": {"name": "Tour"}}},
+            {"track": {"id": "a" * 22, "name": "Halo - Live", "artists": [{"name": "Beyoncé"}],
+                       "album": {"name": "Tour"}}},
             {"track_id": "c" * 22, "name": "Halo Halo", "artist_names": ["Beyoncé", "Jay"], "album_name": "Duets"},
             {"uri": f"spotify:track:{'d' * 22}", "name": "Halo (demo)", "artists": ["Beyoncé"], "album": "Demos"},
             {"name": "Halo without an id", "artists": [{"name": "Beyoncé"}]},

@@ -680,7 +680,8 @@ def test_a_result_finds_weights_by_their_row_or_a_multiple_of_it_unless_a_fixed_
     fixed = _result([[0.1, 0.2, 0.3]], [[0.1, 0.2, 0.3]], {"a": 1.0, "b": 1.0}, fixed={"b": 1.0})
     assert fixed.summary({"a": 1.0, "b": 1.0})["p@10"] == 0.3 and fixed.summary({"a": 0.5, "b": 0.5}) is None
     # every weight as in the row: (1, 1, 0) is not (1, 0, 0) for sharing its last weight
-    three = _result([[0.1, 0.2, 0.3]], [[0.1, 0.2, 0.3]], {}, combos=((1.0, 0.0, 0.0), (0.0, 1.0, 1.0), (1.0, 1.0, 0.0)),
+    three = _result([[0.1, 0.2, 0.3]], [[0.1, 0.2, 0.3]], {},
+                    combos=((1.0, 0.0, 0.0), (0.0, 1.0, 1.0), (1.0, 1.0, 0.0)),
                     names="abc")
     assert three.summary({"a": 2.0, "b": 2.0})["p@10"] == 0.3
 
