@@ -7,6 +7,7 @@
     python bench/levers.py --data PATH profile-minus-mean 0.25 1 4                 # every content field
     python bench/levers.py --data PATH profile-minus-mean 4 --fields artist        # one field's part
     python bench/levers.py --data PATH other-artists 0.9 0.7 0.5 0
+    python bench/levers.py --data PATH feedback 5:0.3 10:0.2 3:0.5
 
 Each value is one variant of the shipped blend, ranked on persona dev and compared with it per
 target as ``bench/quality.py --compare`` compares config keys (``compared``: the paired
@@ -23,7 +24,9 @@ made for the variant's run only, by swapping one function of the package, and un
   profile (Rocchio's negative term; a negative B adds it), of ``--fields`` only (default: every
   field: name, artist, artist_words, album, album_id, year);
 - ``other-artists F``: the candidates by artists none of the target's seeds has multiplied by F
-  after the artist mix.
+  after the artist mix;
+- ``feedback K:W``: pseudo-relevance feedback: each target ranked twice, the first ranking's top K
+  added to its seeds with weight W (the playlist's own seeds weigh 1) for every library scorer.
 
 ``--data`` is the TidyTuesday ``spotify_songs.csv.gz`` (no default: a checkout has no copy of it).
 """
@@ -153,11 +156,53 @@ def other_artists(f: float) -> Callable[[], Iterator[None]]:
     return lambda: _swapped(persona, "blended", make)
 
 
+class _Fed:
+    """A library scorer whose seeds gain, per target, the first ranking's best candidates."""
+
+    def __init__(self, scorer, extra: dict, weight: float) -> None:
+        self.scorer, self.extra, self.weight = scorer, extra, weight
+
+    def fit(self, library) -> "_Fed":
+        return _Fed(self.scorer.fit(library), self.extra, self.weight)
+
+    def score_all(self, seeds):
+        import pandas as pd
+        more = [t for t in self.extra.get(tuple(seeds.index), ()) if t not in seeds.index]
+        return self.scorer.score_all(pd.concat([seeds, pd.Series(self.weight, index=pd.Index(more, name="track_id"))]))
+
+    def __getattr__(self, name):
+        return getattr(self.scorer, name)
+
+
+def feedback(value: str) -> Callable[[], Iterator[None]]:
+    """``K:W``: each target ranked twice, the first ranking's top K added to its seeds with
+    weight W for every library scorer (the open-data evidence and the artist mix keep the
+    playlist's own seeds)."""
+    from recommender import persona
+    from recommender.scorers import blend_weights
+    k, w = value.split(":")
+
+    def make(original):
+        def score_persona(p, cat, scorers, caps, service=None):
+            settings = quality._settings()
+            weights, mix = blend_weights(settings), persona.ArtistMix.from_settings(settings)
+            first, _ = original(p, cat, scorers, caps, service)
+            items = p.library.playlist_items[["playlist_id", "track_id"]].astype(str)
+            seeds = items.groupby("playlist_id")["track_id"].agg(lambda s: tuple(dict.fromkeys(s))).to_dict()
+            extra = {seeds.get(t.playlist_id, ()): t.candidates[persona.rank(
+                persona.blended(t, weights, settings["blend"]["normalisation"], mix), t.candidates, int(k))]
+                for t in first}
+            return original(p, cat, {n: _Fed(sc, extra, float(w)) for n, sc in scorers.items()}, caps, service)
+        return score_persona
+    return lambda: _swapped(persona, "score_persona", make)
+
+
 LEVERS = {"minmax-kth": lambda x, _: minmax_top(int(x)), "minmax-max": lambda x, _: minmax_top(None),
           "profile-artist-power": lambda x, _: artist_power(float(x)),
           "profile-centrality": lambda x, _: centrality(float(x)),
           "profile-minus-mean": lambda x, fields: minus_mean(float(x), fields),
-          "other-artists": lambda x, _: other_artists(float(x))}
+          "other-artists": lambda x, _: other_artists(float(x)),
+          "feedback": lambda x, _: feedback(x)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -291,26 +291,30 @@ def _bench(name: str):
         sys.path.remove(bench)
 
 
-@pytest.mark.parametrize("lever, same", [("minmax-kth", "1"), ("profile-artist-power", "1"), ("profile-centrality", "0"),
-                                         ("profile-minus-mean", "0"), ("other-artists", "1")])
+@pytest.mark.parametrize("lever, same", [("minmax-kth", "1"), ("profile-artist-power", "1"),
+                                         ("profile-centrality", "0"), ("profile-minus-mean", "0"),
+                                         ("other-artists", "1"), ("feedback", "5:0")])
 def test_a_lever_of_bench_levers_at_its_neutral_value_changes_no_target_and_is_undone(dataset, lever, same):
     """``bench/levers.py`` (README's "Things that did not help" rows): each lever at the value
     that is the shipped code (the top at the best score, each seed artist's seeds weighted by
     their count to the power 0, centrality to the power 0, no mean row taken off, the other
-    artists times 1) ranks every target as the shipped blend does, and the function it swapped
-    is the package's again after its run."""
+    artists times 1, the first ranking's top 5 added as seeds of weight 0) ranks every target
+    as the shipped blend does, and the function it swapped is the package's again after its run."""
     from recommender import blend, persona
     from recommender.scorers.content import ContentScorer
     quality, levers = _bench_quality(), _bench("levers")
     quality.OVERRIDES.clear()
     lib, cat = quality.persona_split(pathlib.Path(dataset), "dev")
     settings = quality._settings()
-    originals = (blend._minmax, ContentScorer._profile, persona.blended)
+
+    def swappable():
+        return blend._minmax, ContentScorer._profile, persona.blended, persona.score_persona
+    originals = swappable()
     base = quality.persona_side(lib, cat, settings, [])
     with levers.LEVERS[lever](same, levers.CONTENT_FIELDS)():
-        assert (blend._minmax, ContentScorer._profile, persona.blended) != originals  # swapped
+        assert swappable() != originals  # swapped
         variant = quality.persona_side(lib, cat, settings, [])
-    assert (blend._minmax, ContentScorer._profile, persona.blended) == originals
+    assert swappable() == originals
     out = quality.compared("dev", base, variant, resamples=50, lever=f"{lever} {same}")
     assert out["targets"] > 0 and "variant: also " + f"{lever} {same}" in quality.compare_table(out)
     assert all(g["gain"] == 0 and g["targets_gained"] == g["targets_lost"] == 0 for g in out["metrics"].values())
@@ -320,7 +324,8 @@ def test_the_levers_change_what_they_say(split):
     """``other-artists 0``: every candidate by an artist no seed of the target has scores 0 in
     the blend, the others as before; ``profile-minus-mean B --fields F``: content's profile is
     the shipped one minus B times the mean row of the matrix on F's features only;
-    ``profile-artist-power 0``: two seeds of one artist weigh as much as one of another."""
+    ``profile-artist-power 0``: two seeds of one artist weigh as much as one of another;
+    ``feedback``'s scorers score a target's seeds plus its first ranking's best at their weight."""
     from recommender import persona
     from recommender.blend import ArtistMix
     from recommender.scorers.base import seed_vector
@@ -355,6 +360,12 @@ def test_the_levers_change_what_they_say(split):
     even = v.copy()
     even[sc._positions(pd.Index(a_tracks))] = 0.5
     np.testing.assert_allclose(got, sc._profile(even), rtol=1e-5, atol=1e-6)
+    seeds = pd.Series(1.0, index=pd.Index(a_tracks, name="track_id"))
+    fed = levers._Fed(ContentScorer(), {tuple(a_tracks): [b_track, a_tracks[0]]}, 0.25).fit(split)
+    both = pd.Series([1.0, 1.0, 0.25], index=pd.Index(a_tracks + [b_track], name="track_id"))
+    np.testing.assert_allclose(fed.score_all(seeds), sc.score_all(both))
+    assert not np.allclose(fed.score_all(seeds), sc.score_all(seeds))
+    np.testing.assert_allclose(fed.score_all(both), sc.score_all(both))  # seeds of no first ranking: as they are
 
 
 def test_the_within_artist_oracle_keeps_each_artists_places():
