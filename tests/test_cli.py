@@ -578,6 +578,25 @@ def test_a_playlist_with_fewer_new_tracks_than_new_share_asks_says_why(logged_in
     assert json.loads(run(["build-playlist", "--dry-run", "--json", "--config", str(none)], env).stdout)["new_short"] == ""
 
 
+def test_the_new_share_asks_for_whole_tracks_and_names_the_case_of_every_new_candidate_taken():
+    """``candidates.new_share`` 0.07 of 100 tracks asks for 7 (the product is 7.000000000000001
+    in floating point, and a ceiling of it asked for 8); when every new candidate took a place
+    and they are still too few, the line says there are only that many, not that some could
+    not take a place."""
+    import pandas as pd
+
+    from recommender.config import load_settings
+    from recommender.jobs import new_short
+    status = "(`recommend status` says what the last discovery found)"
+    table = pd.DataFrame({"pinned": [False] * 100, "new": [True] * 7 + [False] * 93})
+    assert new_short(table, 7, load_settings(environ={}, overrides={"candidates.new_share": 0.07})) == ""
+    assert new_short(table, 7, load_settings(environ={}, overrides={"candidates.new_share": 0.08})) == (
+        f"candidates.new_share 0.08 asks for 8, but only 7 candidates are new to you {status}")
+    one = pd.DataFrame({"pinned": [False] * 4, "new": [True, False, False, False]})
+    assert new_short(one, 1, load_settings(environ={}, overrides={"candidates.new_share": 0.5})) == (
+        f"candidates.new_share 0.5 asks for 2, but only 1 candidate is new to you {status}")
+
+
 def test_a_build_short_of_max_tracks_says_why_in_text_and_json(logged_in, tmp_path):
     """Weights tuned by hand or by tune --write can score lower overall: the playlist went
     from 50 to 24 tracks ("removed 26") with no word of blend.threshold or blend.max_per_artist."""

@@ -631,6 +631,18 @@ def test_a_bug_behind_an_api_endpoint_is_a_json_error(session, server):
     assert r.status_code == 400 and "error" in r.json()
 
 
+def test_a_mood_export_passes_the_mood_or_the_point_asked_for_and_a_zero_is_a_value(session, server):
+    """The Moods page's Export sends a mood name, or a valence and energy point: each reaches the
+    export as the page sent it, a 0 (the low corner of the map) as "0", not as no value."""
+    ctx, sec, base = server
+    before = len(ctx.calls)
+    for body in ({"mood": "sad"}, {"valence": 0.25, "energy": 0}, {"valence": 0, "energy": 1}):
+        r = session.post(base + "/api/moods/export", json=body, timeout=10, headers={"X-CSRF-Token": sec.csrf})
+        assert r.status_code == 200 and r.json()["name"] == "recommend: sad"
+    assert ctx.calls[before:] == [("export mood", "sad", "", ""), ("export mood", "", "0.25", "0"),
+                                  ("export mood", "", "0", "1")]
+
+
 def test_runs_page_with_an_unreadable_fetched_at(session, server):
     # before: '%.1f'|format(None) raised TypeError: a 500 instead of the page
     ctx, _, base = server
@@ -1115,6 +1127,8 @@ def test_a_save_from_a_page_older_than_the_config_file_is_refused(session, serve
         assert ctx.calls == before  # nothing saved
         ok = session.post(base + path, json={**body, "version": "v1"}, timeout=10, headers={"X-CSRF-Token": sec.csrf})
         assert ok.status_code == 200 and ok.json()["version"] == "v1"  # the page keeps the file's new fingerprint
+        assert ctx.calls[len(before):] == [("save", {"content": 1}) if "weights" in path
+                                           else ("save discovery", {"discovery.enabled": False})]  # what was sent
         before = list(ctx.calls)
 
 
@@ -1136,7 +1150,8 @@ def test_no_change_is_made_while_the_config_file_is_broken(session, server):
     """A Publish (or a steer) clicked after the config file broke wrote the playlist with the
     settings read before, while the page it landed on showed only the file's problem; a Save said
     "changed since this page was opened: reload", and the reload showed only that problem. Each
-    is refused now, saying why, as a command refuses to run with that file."""
+    is refused now, saying why, as a command refuses to run with that file. A weights preview
+    (a slider's move) is no change: it is answered."""
     ctx, sec, base = server
     before = list(ctx.calls)
     ctx.config_problem = f"user.yaml: line 8: unknown key scorers.blnd {HOSTILE[0]}"
@@ -1145,11 +1160,15 @@ def test_no_change_is_made_while_the_config_file_is_broken(session, server):
                  for path, data in (("/next/publish", {"plan": "p"}), ("/next/steer", {"action": "remove", "track": "t1"}))]
         api = session.post(base + "/api/weights/save", json={"weights": {"content": 1}, "version": "v1"}, timeout=10,
                            headers={"X-CSRF-Token": sec.csrf})
+        # a slider's preview changes nothing: it goes on with the settings read last, as the pages do
+        preview = session.post(base + "/api/weights/preview", json={"weights": {"content": 1}}, timeout=10,
+                               headers={"X-CSRF-Token": sec.csrf})
         # a 303 to a page saying so: the page answering the POST itself sent the steer or Publish
         # again when it was reloaded once the file was mended, as it said to do
         shown = [session.get(base + r.headers["location"], timeout=10) for r in forms]
     finally:
         ctx.config_problem = None
+    assert preview.status_code == 200 and ctx.calls.pop() == ("preview", {"content": 1})
     assert ctx.calls == before  # nothing published, steered or saved
     for r, page in zip(forms, shown):
         assert r.status_code == 303 and r.headers["location"].startswith("/next?")
