@@ -201,6 +201,10 @@ def test_the_demo_run_at_40_columns_keeps_its_link_whole_and_every_other_line_na
     assert sum(1 for x in listing if re.match(r" *\d+\. ", x)) == 10
     for x in listing:  # a wrapped name continues under the text, not under the number
         assert re.match(r" *\d+\. ", x) or x.startswith(" " * 5), x
+    # a dry run after it writes nothing, so it has no link and no copy of the playlist to list
+    dry = run(["build-playlist", "--demo", "--dry-run"], {"COLUMNS": "40"})
+    assert dry.exit_code == 0 and "(dry run: nothing written)" in " ".join(dry.stdout.split()), dry.stdout
+    assert "The stand-in's copy" not in dry.stdout and "Open it: " not in dry.stdout
 
 
 def test_the_demo_summary_at_40_columns_keeps_each_number_with_what_it_counts():
