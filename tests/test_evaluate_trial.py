@@ -520,6 +520,20 @@ def test_a_file_of_one_playlist_is_refused_not_scored_perfect(tmp_path):
         assert "holds one playlist and no other track" in result.output and "1.0000" not in result.output
 
 
+def test_a_file_of_two_playlists_is_evaluated(tmp_path):
+    """The refusal above is for one playlist alone: with two, the tracks hidden from each compete
+    with the other's, and the file is evaluated."""
+    from recommender import jobs
+    from recommender.config import load_settings
+    from test_persona import _persona_rows, _write
+    rows = _persona_rows()
+    two = sorted({r[8] for r in rows})[:2]  # (playlist_id)
+    path = _write(tmp_path / "two.csv", [r for r in rows if r[8] in two])
+    setup = jobs.evaluation_setup(load_settings(environ={}), dataset=path)
+    assert sorted(setup.library.playlist_items["playlist_id"].unique()) == two
+    assert sorted(setup.hidden["playlist_id"].unique()) == two
+
+
 @pytest.mark.parametrize("split, noted", [("all", True), ("dev", False)])
 def test_tune_on_a_data_file_says_when_it_tunes_on_the_holdout_split(split, noted):
     """`tune --dataset FILE` tuned on every playlist (its default split, all), holdout included,

@@ -715,3 +715,33 @@ def test_better_weights_within_the_spread_over_folds_are_no_reason_to_change():
     assert not _result([[0.30, 0.31, 0.1]], [[0.30, 0.31, 0.1]], {"a": 1.0}).within_spread
     assert not _result(clear, clear, {"b": 1.0}).within_spread
     assert not _result(clear, clear, {"a": 0.3, "b": 0.2}).within_spread
+
+
+def test_tune_on_a_data_file_hides_by_the_protocol_in_fold_0_and_by_its_seed_in_each_other(tmp_path, monkeypatch):
+    """`recommend tune --dataset FILE`: its first fold hides exactly the benchmark's tracks
+    (PROTOCOL.md's sha1 rule, what `evaluate --dataset` measures), fold k the seeded random
+    hiding of seed ``evaluate.seed + k``; on your cached library every fold is tune's own
+    seeded hiding (no protocol hider)."""
+    from recommender import jobs
+    from recommender import tune as tuning
+    from recommender.dataset import hide_random, hide_tracks
+    from test_persona import _persona_rows, _write
+    settings = load_settings(environ={})
+    ev = settings.evaluate
+    seen = {}
+
+    def searched(library, settings, folds, seed, hider, searched_at_0, progress):
+        seen.update(library=library, hider=hider, folds=folds)
+    monkeypatch.setattr(tuning, "tune", searched)
+    setup = jobs.evaluation_setup(settings, dataset=_write(tmp_path / "songs.csv", _persona_rows()))
+    jobs.tune(settings, setup, folds=3)
+    lib, hider = seen["library"], seen["hider"]
+    assert seen["folds"] == 3 and setup.protocol
+    pd.testing.assert_frame_equal(hider(lib, 0), hide_tracks(lib, min_tracks=ev.min_tracks))
+    folds = [hider(lib, k) for k in (1, 2)]
+    for k, hidden in zip((1, 2), folds):
+        pd.testing.assert_frame_equal(hidden, hide_random(lib, fraction=ev.hide_fraction, seed=ev.seed + k,
+                                                          min_tracks=ev.min_tracks))
+    assert not folds[0].equals(folds[1]) and not folds[0].equals(hider(lib, 0))  # three different folds
+    jobs.tune(settings, jobs.evaluation_setup(settings, library=themed_library()))
+    assert seen["hider"] is None
