@@ -679,7 +679,8 @@ def test_the_refresh_records_each_sources_tracks_and_requests(tmp_path):
 def test_the_refresh_counts_the_new_tracks_look_ups_as_spotify_requests_as_the_build_does(tmp_path):
     """`recommend refresh` said "196 Spotify requests, 286 open-data requests": the 180 look-ups
     of the tracks discovery found, Spotify's, were counted as open data and not as Spotify's,
-    where build-playlist counts the same run as 384 Spotify requests."""
+    where build-playlist counts the same run as 384 Spotify requests. A refresh whose look-ups
+    the cache answers counts its pull's requests alone."""
     from recommender import jobs
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
     with jobs.demo_environment(settings) as (demo, server):
@@ -687,9 +688,13 @@ def test_the_refresh_counts_the_new_tracks_look_ups_as_spotify_requests_as_the_b
         server.clear_requests()
         _, report = jobs.refresh(demo)
         spotify = [r for r in server.requests if r.path.startswith("/v1/")]
+        server.clear_requests()
+        _, again = jobs.refresh(demo)  # every look-up answered by the cache: the pull's requests alone
+        pulled = [r for r in server.requests if r.path.startswith("/v1/")]
     by_service = report.requests_by_service
     assert by_service.get("Spotify", 0) > 0 and report.requests == len(spotify)
     assert report.open_data_requests == sum(n for service, n in by_service.items() if service != "Spotify") > 0
+    assert "Spotify" not in again.requests_by_service and again.requests == len(pulled) > 0
 
 
 def test_a_musicbrainz_address_that_knows_no_isrc_is_said_and_its_misses_are_not_kept(tmp_path):
