@@ -242,11 +242,13 @@ def test_a_managed_playlist_unfollowed_in_spotify_is_not_listed_once_a_run_found
         assert run(["refresh", "--quiet"], env).exit_code == 0
     listed = json.loads(run(["playlists", "--json"], env).stdout)
     assert [r["role"] for r in listed if r["id"] == first] == ["yes"]
+    others = [r["id"] for r in listed if r["id"] != first]  # by name: some come after it
     server.account.playlist(first)["followed"] = False  # unfollowed in Spotify's app
     second = json.loads(run(["build-playlist", "--json", "--quiet"], env).stdout)
     assert second["created"] and second["playlist_id"] != first and not second["refreshed"]
     listed = json.loads(run(["playlists", "--json"], env).stdout)
     assert first not in {r["id"] for r in listed}, [r for r in listed if r["id"] == first]
+    assert [r["id"] for r in listed if r["id"] in others] == others  # the rest listed as before
     assert [r["role"] for r in listed if r["id"] == second["playlist_id"]] == ["yes"]
     assert run(["refresh", "--quiet"], env).exit_code == 0  # and after a refresh, as before
     assert first not in {r["id"] for r in json.loads(run(["playlists", "--json"], env).stdout)}
@@ -1034,3 +1036,22 @@ def test_why_says_where_a_track_is_or_which_rule_keeps_it_out_and_writes_nothing
     assert refused.exit_code == 2 and "--why" in refused.stderr
     unknown = run(["build-playlist", "--why", "zzqx qxzz"], env)
     assert unknown.exit_code == 2 and "no track in " in unknown.stderr and "'zzqx qxzz'" in unknown.stderr
+
+
+def test_the_playlists_listing_counts_the_cached_tracks_of_a_playlist_without_a_total(tmp_path):
+    """A playlist whose listing had no total (None, or NaN once read from the cache) is listed
+    with the number of its tracks the cache holds, 0 for none; a total Spotify gave is kept."""
+    import numpy as np
+    import pandas as pd
+
+    from recommender import jobs
+    from recommender.config import load_settings
+    from test_evaluate import themed_library
+    lib = themed_library()
+    empty = pd.DataFrame([{**lib.playlists.iloc[0].to_dict(), "playlist_id": "empty", "name": "zz empty"}])
+    playlists = pd.concat([lib.playlists, empty], ignore_index=True)
+    playlists["total"] = [None, np.nan, 40] + [None] * (len(playlists) - 3)
+    rows = {r["id"]: r["tracks"] for r in jobs.playlist_rows(load_settings(environ={}, overrides={
+        "cache.dir": str(tmp_path)}), lib.replace(playlists=playlists))}
+    held = lib.playlist_items.groupby("playlist_id").size()
+    assert (rows["p0"], rows["p1"], rows["p2"], rows["empty"]) == (held["p0"], held["p1"], 40, 0)
