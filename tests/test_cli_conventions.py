@@ -245,12 +245,14 @@ def test_status_names_the_user_and_checks_the_login_for_real(logged_in):
     assert run(["build-playlist", "--quiet", "--dry-run"], env).exit_code == 0
     out = json.loads(run(["status", "--json"], env).stdout)
     assert out["login"]["state"] == "valid" and out["login"]["user_id"] == server.account.user["id"]
+    assert out["login"]["checked"] is True and out["login"]["display_name"] == server.account.user["display_name"]
     text = run(["status"], env).stdout
     assert f"({server.account.user['id']})" in text and "(dry run)" in text and " UTC " in text
     server.expire_access_tokens()
     server.revoke_refresh_tokens()
     out = json.loads(run(["status", "--json"], env).stdout)
     assert out["login"]["state"] == "refused" and "recommend auth" in out["login"]["message"]
+    assert out["login"]["checked"] is True  # Spotify answered: it refused the login
     assert "login:    refused" in run(["status"], env).stdout
     offline = json.loads(run(["status", "--json", "--offline"], env).stdout)
     assert "checked" not in offline["login"]

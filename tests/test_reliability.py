@@ -817,13 +817,29 @@ def test_the_last_seconds_of_a_kept_wait_are_said_and_status_never_sleeps_them(l
     assert status.exit_code == 0, status.stderr
     login = json.loads(status.stdout)["login"]
     assert sleeps == [] and api_requests(server) == []
-    assert "not checked with Spotify: Spotify asked at" in login["message"], login
+    assert "not checked with Spotify: Spotify asked at" in login["message"] and login["checked"] is False, login
     with caplog.at_level(logging.INFO, logger="recommender"):
         assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
     assert len(sleeps) == 1 and 20 <= sleeps[0] <= 30
     said = [r for r in caplog.records if "waiting the last" in r.getMessage()]
     assert [r.levelno for r in said] == [logging.WARNING], [r.getMessage() for r in caplog.records]
     assert "s of it, then going on; the wait ends at " in said[0].getMessage()
+
+
+def test_status_asks_spotify_once_and_sleeps_no_back_off_while_spotify_is_down(logged_in, monkeypatch):
+    """`recommend status` checks the login with one question: Spotify down (503) makes it say
+    the login was not checked, after one request and no wait (a run tries spotify.max_retries
+    more times, with back-off)."""
+    from spotify_helpers import api_requests
+    server, env, _ = logged_in
+    sleeps = recorded_sleeps(monkeypatch)
+    server.clear_requests()
+    server.add_fault(Fault(method="GET", path=r"^/v1/me$", status=503, times=None))
+    status = run(["status", "--json"], env)
+    assert status.exit_code == 0, status.stderr
+    login = json.loads(status.stdout)["login"]
+    assert login["checked"] is False and login["message"].startswith("not checked with Spotify: "), login
+    assert len(api_requests(server)) == 1 and sleeps == []
 
 
 def recorded_sleeps(monkeypatch) -> list[float]:
