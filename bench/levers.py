@@ -41,6 +41,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality  # noqa: E402  (bench/quality.py: it puts the checkout on sys.path)
@@ -166,7 +167,6 @@ class _Fed:
         return _Fed(self.scorer.fit(library), self.extra, self.weight)
 
     def score_all(self, seeds):
-        import pandas as pd
         more = [t for t in self.extra.get(tuple(seeds.index), ()) if t not in seeds.index]
         return self.scorer.score_all(pd.concat([seeds, pd.Series(self.weight, index=pd.Index(more, name="track_id"))]))
 
