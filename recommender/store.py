@@ -549,7 +549,7 @@ class Store:
                 return None
             if df is not None:
                 frames[name] = df
-        return Library.from_frames(user_id=manifest.get("user_id", ""), **frames)
+        return Library.of_conformed(frames, manifest.get("user_id", ""))  # load_frame conformed each
 
     def age_hours(self) -> float | None:
         """Hours since the last pull (``fetched_at``, by ``isotime.age_seconds``); None, unknown
