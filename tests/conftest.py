@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +16,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 OPEN_DATA_ENV = ("RECOMMENDER_LISTENBRAINZ_API_URL", "RECOMMENDER_LISTENBRAINZ_LABS_URL", "RECOMMENDER_MUSICBRAINZ_URL")
 
 
-# the longest files first: pytest-xdist's loadfile hands files out in collection order, and
-# test_weeks.py (one test of 80 to 115 s) collected near the end ran alone on one core while the
-# other had finished: about a minute and a half of the suite's wall time
-LONGEST_FIRST = ("test_weeks.py", "test_web_browser.py", "test_discovery.py", "test_new_user.py", "test_web_intl.py")
+# the longest files first, then the rest by their number of tests: pytest-xdist's loadfile hands
+# files out in that order (with `--no-loadscope-reorder` in pyproject.toml's addopts; by itself
+# pytest-xdist orders files by their number of tests, and the files of a few long tests, such as
+# test_weeks.py's 24 s soak test, ran alone on one worker at the suite's end). By
+# `pytest --durations=0` (2026-12-07): test_web_browser.py 134 s, test_discovery.py 112 s, ...
+LONGEST_FIRST = ("test_web_browser.py", "test_discovery.py", "test_reliability.py", "test_new_user.py",
+                 "test_cli.py", "test_web_context.py", "test_build.py", "test_explore_cli.py", "test_weeks.py")
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
@@ -29,9 +33,21 @@ def pytest_xdist_auto_num_workers(config) -> int:
     return (os.cpu_count() or 1) + 1
 
 
+def pytest_configure(config) -> None:
+    """Python's cyclic garbage collector runs less often in a test process: its full collections
+    walk every object alive, and a worker holds hundreds of thousands (the sample world's
+    catalogue, the frames' lists), so at the default thresholds (700, 10, 10) they took 16 s of
+    test_discovery.py's 84 (2 s at these; the file ran in 70 s). A `recommend` run is too short
+    for this to matter (a demo build runs as fast at either)."""
+    import gc
+    gc.set_threshold(10_000, 20, 20)
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))  # stable: the rest as collected
+    per_file = Counter(item.path for item in items)
+    # stable: a file's tests keep their order, and files of as many tests their collection order
+    items.sort(key=lambda item: (rank.get(item.path.name, len(LONGEST_FIRST)), -per_file[item.path]))
 
 
 @pytest.fixture(scope="session", autouse=True)
