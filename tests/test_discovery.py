@@ -755,6 +755,26 @@ def test_a_run_stopped_during_discovery_has_the_next_run_finish_it(tmp_path, mon
         assert not again.refreshed and not any("stopped during its discovery" in m for m in again.messages)
 
 
+def test_a_run_stopped_during_discovery_with_a_source_turned_off_still_marks_it_unfinished(tmp_path, monkeypatch):
+    """The mark that has the next run finish a stopped discovery is written when any source is
+    on, not only when all are (the similar recordings turned off here)."""
+    from recommender import jobs
+    from recommender.sources import run as sources_run
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path),
+                                                    "discovery.similar_recordings.enabled": False})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        assert sources_run.sources_on(demo) == {"albums": True, "similar_artists": True, "similar_recordings": False}
+
+        def stopped(*args, **kwargs):
+            raise KeyboardInterrupt
+        monkeypatch.setattr(sources_run, "discover_open_data", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            jobs.build_playlist(demo, dry_run=True)
+        manifest = jobs.open_store(demo).read_manifest()
+        assert manifest["fetched_at"] and manifest[jobs.DISCOVERING]
+
+
 # ----- the scorer ---------------------------------------------------------------------------------
 def scored_library() -> Library:
     lib = user_library()

@@ -581,6 +581,23 @@ def test_a_pick_that_does_not_play_in_your_country_leaves_the_managed_playlist_a
     assert any(r.query.get("market") == "from_token" for r in reads)
 
 
+def test_a_pick_found_greyed_by_a_run_that_recommends_nothing_is_said_by_the_run_that_replaces_it(standin, tmp_path):
+    """A run that recommends nothing leaves the playlist as it is, its greyed-out pick too: the
+    pick is not remembered then, so the run that does replace it says why it left."""
+    from recommender.store import Store
+    env, cache, pid = _first_build(standin, tmp_path)
+    grey = standin.account.playlist_track_ids(pid)[0]
+    standin.account.unplayable = [grey]
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("blend:\n  threshold: 1.0\n  min_tracks: 0\n")
+    nothing = run(["build-playlist", "--quiet"], {**env, "RECOMMENDER_CONFIG": str(strict)})
+    assert nothing.exit_code == 0 and grey in standin.account.playlist_track_ids(pid)
+    assert grey not in (Store(cache).read_manifest().get("not_playable") or {})
+    result = run(["build-playlist", "--quiet"], env)
+    assert result.exit_code == 0 and "1 pick of the managed playlist does not play in your country" in result.stderr
+    assert grey not in standin.account.playlist_track_ids(pid) and grey in Store(cache).read_manifest()["not_playable"]
+
+
 def test_a_greyed_pick_is_remembered_30_days_then_asked_again(standin, tmp_path):
     """The memory of a pick that does not play in your country ends: licences change both ways.
     Stamped 29 days ago it stays out although it plays again; 31 days ago it is a candidate and
