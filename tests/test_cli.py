@@ -216,6 +216,14 @@ def test_a_seed_playlist_run_is_recorded_with_its_playlist(logged_in):
     assert "build-playlist --seed-playlist 'Road Trip' (dry run) exit 0" in " ".join(status.stdout.split())
 
 
+def test_every_demo_run_pulls_the_sample_account_again():
+    # the demo shows the whole job, the pull included, each time (README: a demo run's line says
+    # "cache refreshed"), where a run of yours leaves a fresh cache as it is
+    for _ in range(2):
+        out = json.loads(run(["build-playlist", "--demo", "--dry-run", "--json"], {}).stdout)
+        assert out["refreshed"] and out["requests"] > 0
+
+
 def test_a_run_that_refreshed_the_cache_is_recorded_as_such(logged_in):
     # runs.jsonl said nothing of a run's refresh: `status` showed a --refresh run (hundreds of
     # requests) like the quick run after it; the record and the line say which pulled the cache
