@@ -718,6 +718,19 @@ def test_a_musicbrainz_address_that_knows_no_isrc_is_said_and_its_misses_are_not
         assert mended.table["source"].isin(["similar_artists", "similar_recordings"]).any()
 
 
+def _stop_during_discovery(demo, monkeypatch) -> None:
+    """A build whose discovery is stopped by Ctrl-C (after its pull); the discovery stays stopped
+    until the test puts ``discover_open_data`` back."""
+    from recommender import jobs
+    from recommender.sources import run as sources_run
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sources_run, "discover_open_data", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        jobs.build_playlist(demo, dry_run=True)
+
+
 def test_a_run_stopped_during_discovery_has_the_next_run_finish_it(tmp_path, monkeypatch):
     """A Ctrl-C during the first refresh's discovery left the pull saved and the cache fresh:
     the next runs, for 12 hours (cache.max_age_hours), found nothing new and said nothing."""
@@ -727,12 +740,7 @@ def test_a_run_stopped_during_discovery_has_the_next_run_finish_it(tmp_path, mon
     real = sources_run.discover_open_data
     with jobs.demo_environment(settings) as (demo, server):
         jobs.demo_login(demo)
-
-        def stopped(*args, **kwargs):
-            raise KeyboardInterrupt
-        monkeypatch.setattr(sources_run, "discover_open_data", stopped)
-        with pytest.raises(KeyboardInterrupt):
-            jobs.build_playlist(demo, dry_run=True)
+        _stop_during_discovery(demo, monkeypatch)
         store = jobs.open_store(demo)
         assert store.read_manifest()["fetched_at"] and store.read_manifest()[jobs.DISCOVERING]
         # `recommend status` says so too
@@ -765,12 +773,7 @@ def test_a_run_stopped_during_discovery_with_a_source_turned_off_still_marks_it_
     with jobs.demo_environment(settings) as (demo, server):
         jobs.demo_login(demo)
         assert sources_run.sources_on(demo) == {"albums": True, "similar_artists": True, "similar_recordings": False}
-
-        def stopped(*args, **kwargs):
-            raise KeyboardInterrupt
-        monkeypatch.setattr(sources_run, "discover_open_data", stopped)
-        with pytest.raises(KeyboardInterrupt):
-            jobs.build_playlist(demo, dry_run=True)
+        _stop_during_discovery(demo, monkeypatch)
         manifest = jobs.open_store(demo).read_manifest()
         assert manifest["fetched_at"] and manifest[jobs.DISCOVERING]
 
