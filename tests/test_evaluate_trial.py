@@ -525,10 +525,10 @@ def test_a_file_of_two_playlists_is_evaluated(tmp_path):
     with the other's, and the file is evaluated."""
     from recommender import jobs
     from recommender.config import load_settings
-    from test_persona import _persona_rows, _write
-    rows = _persona_rows()
-    two = sorted({r[8] for r in rows})[:2]  # (playlist_id)
-    path = _write(tmp_path / "two.csv", [r for r in rows if r[8] in two])
+    from test_persona import COLUMNS, _persona_rows, _write
+    rows, at = _persona_rows(), COLUMNS.index("playlist_id")
+    two = sorted({r[at] for r in rows})[:2]
+    path = _write(tmp_path / "two.csv", [r for r in rows if r[at] in two])
     setup = jobs.evaluation_setup(load_settings(environ={}), dataset=path)
     assert sorted(setup.library.playlist_items["playlist_id"].unique()) == two
     assert sorted(setup.hidden["playlist_id"].unique()) == two
