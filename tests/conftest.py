@@ -36,9 +36,9 @@ def pytest_xdist_auto_num_workers(config) -> int:
 def pytest_configure(config) -> None:
     """Python's cyclic garbage collector runs less often in a test process: its full collections
     walk every object alive, and a worker holds hundreds of thousands (the sample world's
-    catalogue, the frames' lists), so at the default thresholds (700, 10, 10) they took 16 s of
-    test_discovery.py's 84 (2 s at these; the file ran in 70 s). A `recommend` run is too short
-    for this to matter (a demo build runs as fast at either)."""
+    catalogue, the frames' lists), so at the default thresholds (700, 10, 10) the collector took
+    14.5 s of test_discovery.py's 80.6 (2.9 s of 68.3 at these; `bench/gc_time.py` measures it).
+    A `recommend` run is too short for this to matter (a demo build runs as fast at either)."""
     import gc
     gc.set_threshold(10_000, 20, 20)
 
