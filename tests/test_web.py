@@ -1329,6 +1329,26 @@ def test_the_moods_page_says_every_track_has_audio_features_as_moods_classify_do
     assert said == "Every track has audio features: no mood to predict."
 
 
+def test_a_failed_publish_shown_on_an_error_page_goes_once_a_playlist_is_computed(standin, tmp_path):
+    # A Publish refused while another run held the lock, then the Next page's own dry run refused
+    # for the same lock (its cache stale: it refreshes first). Once the other run ended, the next
+    # page computed the playlist anew and still showed the red box of that Publish above it: the
+    # error page had shown the box without it counting as seen
+    from recommender.lock import RunLock
+    ctx = standin_context(standin, tmp_path)
+    ctx.preview()  # the refresh
+    ctx.config_file.write_text("cache:\n  max_age_hours: 0\n")  # every page's dry run refreshes first
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        with RunLock(ctx.settings.cache_dir / "recommend.lock", command="cron's build-playlist"):
+            assert ctx.publish()["exit_code"] == 6
+            html = s.get(base + "/next", timeout=60).text
+            assert "Publish failed (exit 6)" in html and 'id="next-table"' not in html, html
+        html = s.get(base + "/next", timeout=60).text
+    assert 'id="next-table"' in html, re.findall(r'<p class="error">.*?</p>', html)
+    assert "Publish failed" not in html and "cron&#39;s build-playlist" not in html
+
+
 def test_a_tab_opened_before_a_block_in_another_does_not_pin_the_blocked_artists_track(standin, tmp_path):
     # The older page pinned it ("pinned: the next run puts it first"), and no run placed it: a
     # blocked artist's track never is
