@@ -224,6 +224,19 @@ def test_every_demo_run_pulls_the_sample_account_again():
         assert out["refreshed"] and out["requests"] > 0
 
 
+def test_a_runs_seconds_are_the_time_from_its_start_to_its_end(monkeypatch):
+    # the time `--json` and the summary line give (cron's mail says why a night's run took long)
+    from types import SimpleNamespace
+
+    from recommender import jobs
+    ticks = iter([100.0, 102.3, 200.0, 207.5])  # a run reads the clock as it starts and as it ends
+    monkeypatch.setattr(jobs, "time", SimpleNamespace(monotonic=lambda: next(ticks)))
+    out = json.loads(run(["build-playlist", "--demo", "--dry-run", "--json"], {}).stdout)
+    assert out["seconds"] == 2.3
+    said = " ".join(run(["build-playlist", "--demo", "--dry-run"], {}).stdout.split())
+    assert "Spotify requests, 7.5 s." in said, said
+
+
 def test_a_run_that_refreshed_the_cache_is_recorded_as_such(logged_in):
     # runs.jsonl said nothing of a run's refresh: `status` showed a --refresh run (hundreds of
     # requests) like the quick run after it; the record and the line say which pulled the cache
