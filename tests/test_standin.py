@@ -219,11 +219,18 @@ def test_bad_positions_are_400_and_change_nothing(standin, caplog):
         ("POST", {"uris": [uri], "position": 99}, {}),
         ("DELETE", {"items": [{"uri": f"spotify:track:{before[0]}", "positions": ["x"]}]}, {}),
         ("DELETE", {"items": [{"uri": f"spotify:track:{before[0]}", "positions": 0}]}, {}),
+        # a reorder past either end (a client's off-by-one would otherwise pass unseen)
+        ("PUT", {"range_start": len(before), "insert_before": 0}, {}),
+        ("PUT", {"range_start": 0, "insert_before": len(before) + 1}, {}),
+        ("PUT", {"range_start": len(before) - 1, "insert_before": 0, "range_length": 2}, {}),
+        ("PUT", {"range_start": 0, "insert_before": 2, "range_length": 0}, {}),
     ]:
         r = send(standin, method, f"/v1/playlists/{pid}/items", body, **params)
         assert r.status_code == 400 and r.json()["error"]["status"] == 400, (method, body, params, r.text)
     assert standin.playlist_track_ids(pid) == before
     assert not [rec for rec in caplog.records if rec.levelname == "ERROR"]  # answered, not crashed
+    r = send(standin, "PUT", f"/v1/playlists/{pid}/items", {"range_start": 0, "insert_before": len(before)})
+    assert r.status_code == 200 and standin.playlist_track_ids(pid) == before[1:] + before[:1]  # to the end
 
 
 def test_playlist_details_of_the_wrong_type_are_400_and_change_nothing(standin_spotify, standin):
