@@ -1533,6 +1533,8 @@ def test_a_recording_of_yours_counts_as_yours_on_the_moods_page_whichever_copy_h
     (12, 0, "12 of your 24 tracks (those of your playlists, and your saved tracks; not the other tracks of the cache, "
             "which the Moods page counts too; 2 are another copy of a recording the map draws once; the map draws "
             "at most 12, evenly spread over the other 22)"),
+    (22, 0, "22 of your 24 tracks (those of your playlists, and your saved tracks; not the other tracks of the cache, "
+            "which the Moods page counts too; 2 are another copy of a recording the map draws once)"),  # all it can draw
     (1000, 2, "20 of your 24 tracks (those of your playlists, and your saved tracks; not the other tracks of the "
               "cache, which the Moods page counts too; 2 are another copy of a recording the map draws once; 2 have "
               "no audio features, by which the map places the others)")])
