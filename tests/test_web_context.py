@@ -190,6 +190,30 @@ def test_the_weights_page_reads_the_library_once_for_its_dry_run_and_evaluation(
     assert len(loads) == 1 and fresh_ctx.evaluate()["targets"]
 
 
+@pytest.mark.parametrize("playlists, kept", [(12, 12), (30, 30), (31, 16), (45, 23), (59, 30), (61, 21), (200, 29)])
+def test_the_weights_pages_evaluation_takes_at_most_30_playlists_evenly_spread(tmp_path, monkeypatch, playlists, kept):
+    # the page's first evaluation is quick however many playlists you have: `recommend evaluate`
+    # takes them all, the page every k-th of the sorted ids, the first among them
+    import dataclasses
+
+    import pandas as pd
+
+    from recommender.config import load_settings
+    from recommender.web.context import EVAL_MAX_TARGETS
+
+    @dataclasses.dataclass
+    class Setup:
+        hidden: pd.DataFrame
+
+    pids = [f"p{i:03d}" for i in range(playlists)]
+    hidden = pd.DataFrame({"playlist_id": [p for p in pids for _ in range(2)], "track_id": range(2 * playlists)})
+    monkeypatch.setattr(jobs, "evaluation_setup", lambda settings, library: Setup(hidden))
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    taken = c._evaluation_setup(c.settings, library=object()).hidden
+    assert taken["playlist_id"].nunique() == kept <= EVAL_MAX_TARGETS == 30 and "p000" in set(taken["playlist_id"])
+    assert taken.groupby("playlist_id").size().eq(2).all()  # a playlist taken is taken whole
+
+
 def test_new_and_source_columns_are_shown_when_the_table_has_them(ctx):
     result = ctx.preview()
     table = result.table.copy()
