@@ -322,7 +322,12 @@ def test_features_of_another_tools_file_are_read_for_the_librarys_tracks_whateve
     from recommender.schema import FRAMES
     values = {name: [1, 1, 1] if dtype == "Int64" else [0.5, 0.5, 0.5]
               for name, dtype in FRAMES["audio_features"].items() if name != "track_id"}
-    pq.write_table(pa.table({"track_id": column, **values, "energy": [0.1, 0.2, 0.3]}), tmp_path / "audio_features.parquet")
+    try:
+        pq.write_table(pa.table({"track_id": column, **values, "energy": [0.1, 0.2, 0.3]}),
+                       tmp_path / "audio_features.parquet")
+    except pa.ArrowNotImplementedError:  # pyarrow 16 (.ci/lowest's newest-numpy pass) has string_view, cannot write it
+        assert kind == "string_view"
+        pytest.skip("this pyarrow cannot write a string_view column to parquet, so no tool using it can either")
     store = Store(tmp_path)
     got = store.load_frame("audio_features", only=[ids[2], ids[0], "x" * 22])
     assert store.problems == [] and "audio_features" not in store.unreadable
