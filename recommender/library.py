@@ -180,9 +180,8 @@ class Library:
 
     @classmethod
     def of_conformed(cls, frames: dict[str, pd.DataFrame], user_id: str = "") -> "Library":
-        """Build from frames ``schema.conform`` already made (a ``Store``'s reads: conforming
-        them again was a quarter of a cache load: 0.028 s of 0.103 s for 20,000 tracks); missing
-        ones are empty."""
+        """Build from frames ``schema.conform`` already made (a ``Store``'s reads, which
+        ``from_frames`` would conform a second time); missing ones are empty."""
         return cls(frames={name: frames[name] if name in frames else schema.empty_frame(name)
                            for name in schema.FRAMES}, user_id=user_id)
 

@@ -1423,15 +1423,13 @@ class StandinServer(ServedStandIn):
         key = tuple((id(d), len(d)) for d in (acc.tracks, acc.artists, acc.albums))
         if self._index is None or self._index[0] != key:
             order = {tid: i for i, tid in enumerate(acc.tracks)}
-            # one defaultdict a field: two setdefaults a word took 0.06 s for the demo's 8,431 tracks, now 0.05
-            words_of: dict[str, defaultdict[str, set[str]]] = {}
+            # field -> word -> track ids; a field's index looked up once a track, not once a word
+            words_of: defaultdict[str, defaultdict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
             for tid, t in acc.tracks.items():
                 words = _track_words(t["name"], tuple(acc.artists[a]["name"] for a in t.get("artist_ids", [])),
                                      acc.albums[t["album_id"]]["name"], str(t.get("isrc") or ""))
                 for kind, found in words.items():
-                    index = words_of.get(kind)
-                    if index is None:
-                        index = words_of[kind] = defaultdict(set)
+                    index = words_of[kind]
                     for w in found:
                         index[w].add(tid)
             self._index = (key, order, {kind: dict(index) for kind, index in words_of.items()})
