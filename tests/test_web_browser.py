@@ -22,6 +22,7 @@ import sys
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from wcag import contrast
@@ -1051,6 +1052,11 @@ def test_a_reload_or_back_and_forward_after_a_steer_does_not_say_it_again(page, 
     page.go_forward()
     page.wait_for_selector("#next-table")
     assert page.locator("#message").count() == 0
+    # nor is its focus put back: a later message that no steer of this tab made (a refused
+    # Publish's, a stale page's) leaves the focus on the page, not on the pinned row's button
+    page.goto(demo["base"] + "/next?msg=" + quote("nothing was changed: a test's message"))
+    page.locator("#message", has_text="a test's message").wait_for()
+    assert page.evaluate("document.activeElement.tagName") == "BODY"
     # the tests after this one start unpinned (a row pinned otherwise offers "unpin" too)
     page.locator(f'tr[data-track="{track}"] button[value=unpin]').click()
     page.locator("#message", has_text="unpinned").wait_for()
