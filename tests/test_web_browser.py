@@ -1167,6 +1167,8 @@ def test_a_save_refused_as_older_than_the_file_keeps_what_was_set_on_the_page(br
     mine.click("#save")
     mine.locator("#save-status", has_text="not saved: the config file changed since this page was opened").wait_for()
     expect(mine.locator("#w-year")).to_have_value("0.6")  # the other tab's
+    # and said beside the slider and to a screen reader as a moved slider's value is
+    assert mine.inner_text("output[for=w-year]") == "0.60" and mine.get_attribute("#w-year", "aria-valuetext") == "0.60"
     assert mine.input_value("#w-content") == "0.3" and mine.input_value("#new-share") == share  # this page's, kept
     mine.click("#save")
     mine.locator("#save-status", has_text="saved to").wait_for()
