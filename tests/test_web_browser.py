@@ -488,6 +488,9 @@ def test_taste_map_draws_points_and_clusters(page, demo):
     assert page.inner_text("#legend-title") == "Playlists"  # (it said "Clusters" over the playlists)
     # a count agrees with its noun, as the CLI's ("1 tracks" on Search and Similar)
     assert page.evaluate("[tracksText(1), tracksText(0), tracksText(2)]") == ["1 track", "0 tracks", "2 tracks"]
+    # a value the data lacks is a "-", never "0.000" or "NaN" (the radar's mean of a feature that
+    # none of a cluster's tracks has is null), and 0 is a value
+    assert page.evaluate("[fmt(null), fmt(undefined), fmt(0), fmt(0.5), fmt(0.125, 2)]") == ["-", "-", "0.000", "0.500", "0.13"]
     assert_safe(page)
     shot(page, "map")
     assert page.problems == []
