@@ -13,6 +13,7 @@ fails instead, so it can never be skipped silently there.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -894,6 +895,31 @@ CURRENT = """() => { const d = document.querySelector('#scatter .dot.current'), 
     return { name: d.querySelector('title').textContent, x: Number(d.getAttribute('cx')), y: Number(d.getAttribute('cy')),
              ring: getComputedStyle(ring).visibility === 'visible' && ring.getAttribute('cx') === d.getAttribute('cx')
                    && ring.getAttribute('cy') === d.getAttribute('cy') }; }"""
+
+
+def test_the_taste_maps_arrow_keys_go_to_the_nearest_point_that_way(page, demo):
+    # the map's keyboard rule (README, Decisions): the highlight starts at the point nearest the
+    # middle of the map, and an arrow key goes to the point ahead that way with the least distance
+    # along it plus twice the distance across it (a point straight ahead before one off to the side)
+    page.goto(demo["base"] + "/map")
+    page.focus("#scatter")
+    dots = page.eval_on_selector_all("#scatter circle.dot", "els => els.map(e => [Number(e.getAttribute('cx')), Number(e.getAttribute('cy'))])")
+    current = lambda: page.evaluate("[...document.querySelectorAll('#scatter circle.dot')].findIndex(d => d.classList.contains('current'))")  # noqa: E731
+
+    def cost(i, j, dx, dy):
+        (x0, y0), (x, y) = dots[i], dots[j]
+        along, across = (x - x0) * dx + (y - y0) * dy, abs((x - x0) * dy - (y - y0) * dx)
+        return along + 2 * across if along > 0 else math.inf
+
+    middle = (320, 240)  # the map's viewBox is 640 x 480
+    assert math.dist(dots[current()], middle) <= min(math.dist(d, middle) for d in dots) + 0.2  # cx, cy are to 0.1 px
+    for key, (dx, dy) in [("ArrowRight", (1, 0)), ("ArrowDown", (0, 1)), ("ArrowLeft", (-1, 0)), ("ArrowUp", (0, -1))] * 2:
+        before = current()
+        page.keyboard.press(key)
+        after = current()
+        best = min(cost(before, j, dx, dy) for j in range(len(dots)) if j != before)
+        assert after != before and cost(before, after, dx, dy) <= best + 1, (key, dots[before], dots[after], best)
+    assert page.problems == []
 
 
 def test_the_keyboard_alone_picks_a_point_a_spot_on_the_mood_plane_and_steers(page, demo):
