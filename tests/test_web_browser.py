@@ -484,9 +484,17 @@ def test_taste_map_draws_points_and_clusters(page, demo):
     axes = page.inner_text("#axes")  # what the two axes mean (the map had no axis labels at all)
     assert axes.startswith("Left to right (") and "Bottom to top (" in axes and axes.count("← →") == 2, axes
     assert page.inner_text("#legend-title") == "Clusters"
+    # each point is drawn in the colour its group has in the legend (the first cluster, the first playlist too)
+    fills = lambda: page.eval_on_selector_all("#scatter circle.dot", "els => els.map(e => e.getAttribute('fill'))")  # noqa: E731
+    swatches = lambda: page.eval_on_selector_all("#clusters li svg.swatch rect", "els => els.map(e => e.getAttribute('fill'))")  # noqa: E731
+    of_cluster = dict(zip((c["cluster"] for c in data["clusters"]), swatches()))
+    assert fills() == [of_cluster[p["cluster"]] for p in data["points"]] and len(set(of_cluster.values())) == len(of_cluster)
     page.check('input[value="playlist"]')
     assert any(h in page.inner_text("#clusters") for h in HOSTILE)  # playlist names as text
     assert page.inner_text("#legend-title") == "Playlists"  # (it said "Clusters" over the playlists)
+    *of_playlist, other = swatches()  # "other playlists" last
+    assert len(of_playlist) == len(data["playlists"]) and any(p["playlist"] == 0 for p in data["points"])
+    assert fills() == [of_playlist[p["playlist"]] if p["playlist"] >= 0 else other for p in data["points"]]
     # a count agrees with its noun, as the CLI's ("1 tracks" on Search and Similar)
     assert page.evaluate("[tracksText(1), tracksText(0), tracksText(2)]") == ["1 track", "0 tracks", "2 tracks"]
     # a value the data lacks is a "-", never "0.000" or "NaN" (the radar's mean of a feature that
