@@ -970,9 +970,17 @@ def test_the_keyboard_alone_picks_a_point_a_spot_on_the_mood_plane_and_steers(pa
     page.focus('button[data-mood="sad"]')
     page.keyboard.press("Tab")
     assert focused()["id"] == "plane"
-    for key in ["ArrowLeft"] * 8 + ["ArrowUp"] * 8:  # from the middle to valence 0.10, energy 0.90
+    # the marker: a ring drawn on the plane where the keys have moved it (valence left to right, energy up)
+    marker = lambda: page.evaluate("(() => { const r = document.querySelector('#plane circle.cursor'); return r && {x: Number("  # noqa: E731
+                                   "r.getAttribute('cx')), y: Number(r.getAttribute('cy')), shown: r.getAttribute('visibility') "
+                                   "=== 'visible' && r.getBoundingClientRect().width > 0}; })()")
+    page.keyboard.press("ArrowLeft")
+    first = marker()
+    for key in ["ArrowLeft"] * 7 + ["ArrowUp"] * 8:  # from the middle to valence 0.10, energy 0.90
         page.keyboard.press(key)
     assert page.inner_text("#hover").startswith("marker at valence 0.10, energy 0.90 (energetic); nearest track: ")
+    last = marker()
+    assert first["shown"] and last["shown"] and last["x"] < first["x"] and last["y"] < first["y"], (first, last)
     assert page.inner_text("#plane-live") == page.inner_text("#hover")  # said by a screen reader
     page.locator("#plane circle.dot").last.hover()  # the mouse's hover is for the eye: not said again and again
     assert page.inner_text("#plane-live").startswith("marker at valence 0.10, energy 0.90")
