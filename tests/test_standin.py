@@ -688,3 +688,24 @@ def test_sample_files_are_small_and_compressed():
     lib = (data / "sample_library.json.gz").read_bytes()
     assert len(lib) < 400_000 and len((data / "sample_features.csv.gz").read_bytes()) < 200_000
     assert json.loads(gzip.decompress(lib))["user"]["id"] == "demo-user"
+
+
+def test_a_track_removed_from_the_catalogue_leaves_every_list_that_held_it():
+    # Spotify's answer for a track gone from its catalogue: a null entry in a playlist, and out of the
+    # saved tracks, every top list, the relinking and the unplayable ones; the others as they were
+    acct = Account.sample()
+    gone = acct.top_tracks["short_term"][0]
+    other = next(t for t in acct.tracks if t != gone and t not in acct.unplayable)
+    acct.unplayable += [gone, other]
+    acct.relinked.update({gone: other, other: other})
+    held = [pl["name"] for pl in acct.playlists if any(it.get("id") == gone for it in pl["items"])]
+    tops = {r: [t for t in acct.top_tracks[r] if t != gone] for r in acct.top_tracks}
+    saved = [s["id"] for s in acct.saved_tracks if s["id"] != gone]
+    assert held and any(len(v) < len(acct.top_tracks[r]) for r, v in tops.items())
+    acct.remove_track(gone)
+    assert gone not in acct.tracks and acct.top_tracks == tops and [s["id"] for s in acct.saved_tracks] == saved
+    assert other in acct.unplayable and gone not in acct.unplayable and acct.relinked == {other: other}
+    for pl in acct.playlists:
+        assert all(it.get("id") != gone for it in pl["items"])
+        if pl["name"] in held:
+            assert any(it["kind"] == "null" for it in pl["items"])
