@@ -485,8 +485,9 @@ def test_taste_map_draws_points_and_clusters(page, demo):
     assert axes.startswith("Left to right (") and "Bottom to top (" in axes and axes.count("← →") == 2, axes
     assert page.inner_text("#legend-title") == "Clusters"
     # each point is drawn in the colour its group has in the legend (the first cluster, the first playlist too)
-    fills = lambda: page.eval_on_selector_all("#scatter circle.dot", "els => els.map(e => e.getAttribute('fill'))")  # noqa: E731
-    swatches = lambda: page.eval_on_selector_all("#clusters li svg.swatch rect", "els => els.map(e => e.getAttribute('fill'))")  # noqa: E731
+    fill = "els => els.map(e => e.getAttribute('fill'))"
+    fills = lambda: page.eval_on_selector_all("#scatter circle.dot", fill)  # noqa: E731
+    swatches = lambda: page.eval_on_selector_all("#clusters li svg.swatch rect", fill)  # noqa: E731
     of_cluster = dict(zip((c["cluster"] for c in data["clusters"]), swatches()))
     assert fills() == [of_cluster[p["cluster"]] for p in data["points"]] and len(set(of_cluster.values())) == len(of_cluster)
     page.check('input[value="playlist"]')
@@ -911,8 +912,10 @@ def test_the_taste_maps_arrow_keys_go_to_the_nearest_point_that_way(page, demo):
     # along it plus twice the distance across it (a point straight ahead before one off to the side)
     page.goto(demo["base"] + "/map")
     page.focus("#scatter")
-    dots = page.eval_on_selector_all("#scatter circle.dot", "els => els.map(e => [Number(e.getAttribute('cx')), Number(e.getAttribute('cy'))])")
-    current = lambda: page.evaluate("[...document.querySelectorAll('#scatter circle.dot')].findIndex(d => d.classList.contains('current'))")  # noqa: E731
+    dots = page.eval_on_selector_all("#scatter circle.dot", "els => els.map(e => [Number(e.getAttribute('cx')), "
+                                     "Number(e.getAttribute('cy'))])")
+    current = lambda: page.eval_on_selector_all("#scatter circle.dot",  # noqa: E731
+                                                "els => els.findIndex(d => d.classList.contains('current'))")
 
     def cost(i, j, dx, dy):
         (x0, y0), (x, y) = dots[i], dots[j]
@@ -971,9 +974,9 @@ def test_the_keyboard_alone_picks_a_point_a_spot_on_the_mood_plane_and_steers(pa
     page.keyboard.press("Tab")
     assert focused()["id"] == "plane"
     # the marker: a ring drawn on the plane where the keys have moved it (valence left to right, energy up)
-    marker = lambda: page.evaluate("(() => { const r = document.querySelector('#plane circle.cursor'); return r && {x: Number("  # noqa: E731
-                                   "r.getAttribute('cx')), y: Number(r.getAttribute('cy')), shown: r.getAttribute('visibility') "
-                                   "=== 'visible' && r.getBoundingClientRect().width > 0}; })()")
+    marker = lambda: page.evaluate(  # noqa: E731
+        "(() => { const r = document.querySelector('#plane circle.cursor'); return r && {x: Number(r.getAttribute('cx')), "
+        "y: Number(r.getAttribute('cy')), shown: r.getAttribute('visibility') === 'visible' && r.getBoundingClientRect().width > 0}; })()")
     page.keyboard.press("ArrowLeft")
     first = marker()
     for key in ["ArrowLeft"] * 7 + ["ArrowUp"] * 8:  # from the middle to valence 0.10, energy 0.90
