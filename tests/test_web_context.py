@@ -545,6 +545,18 @@ def test_a_block_names_the_pinned_tracks_it_takes_out(ctx):
     ctx.steer("unblock", artist=artist)
     another = next(a.split(", ")[0] for a in other["artists"] if artist not in a.split(", "))
     assert ctx.steer("block", artist=another).endswith("unblocks it)")  # none of its tracks pinned: nothing more said
+    ctx.steer("unblock", artist=another)
+    # more than three pinned: the first three named, in the order pinned, then "..."
+    tracks = ctx.library().tracks
+    solo = tracks.assign(artist=[names[0] if len(names) == 1 else None for names in tracks["artist_names"]])
+    many = solo["artist"].value_counts().index[0]
+    four = solo[solo["artist"] == many].head(4)
+    assert len(four) == 4
+    for t in four["track_id"]:
+        ctx.steer("pin", str(t))
+    said = ctx.steer("block", artist=many)
+    names = ", ".join(repr(str(n)) for n in four["name"].iloc[:3])
+    assert said.endswith(f"; its pinned tracks {names}, ... leave the playlist too (no run places a blocked track)"), said
 
 
 def test_block_artist_writes_the_config_and_hides_the_artist(ctx):
