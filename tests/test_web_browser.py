@@ -589,9 +589,16 @@ def test_on_a_phone_a_moods_list_is_brought_into_view(page, demo):
         page.keyboard.press("Enter")
         page.locator("#status", has_text="nearest first").wait_for()
         assert page.eval_on_selector("#plane", "e => e.getBoundingClientRect().bottom > 0")
+        # an answer that is an error comes into view as a list does: the line saying it
+        page.route("**/api/moods?mood=sad", lambda route: route.fulfill(status=400, json={"error": "a test's refusal"}))
+        page.evaluate("window.scrollTo(0, 0)")
+        page.click('button[data-mood="sad"]')
+        page.locator("#status", has_text="a test's refusal").wait_for()
+        assert page.eval_on_selector("#status", in_view) and page.locator("#title").is_hidden()
+        page.unroute("**/api/moods?mood=sad")
     finally:
         page.set_viewport_size(before)
-    assert page.problems == []
+    assert [p for p in page.problems if "status of 400" not in p] == []  # (the browser logs the refusal)
 
 
 def test_a_screen_reader_meets_the_mood_plane_as_one_element(page, demo):
