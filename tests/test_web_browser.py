@@ -802,6 +802,10 @@ def test_runs_page_shows_the_web_publish_and_curves(page, demo):
     assert [t for t in ticks if "." not in t] == ["1", *map(str, range(10, n + 1, 10))]
     assert ys[0] == 0 and 3 <= len(ys) <= 6 and ys[-1] <= top < ys[-1] + (ys[1] - ys[0]), ticks
     assert page.locator("#curves line.grid").count() == len(ys) - 1
+    # the highest value is drawn at the top of the precision axis (the axis spans 0 to it)
+    axis = page.eval_on_selector_all("#curves line.axis", "ls => ls.map(l => [l.y1.baseVal.value, l.y2.baseVal.value])")
+    drawn = page.eval_on_selector_all("#curves polyline", "ls => ls.flatMap(l => Array.from(l.points, p => p.y))")
+    assert min(drawn) == pytest.approx(min(y for y in (a[0] for a in axis if a[0] != a[1])), abs=0.1), (axis, min(drawn))
     # the step: the smallest of 1, 2 or 5 times a power of ten at or above a quarter of the top
     steps = page.evaluate("[0.1, 0.15, 0.2, 0.3, 0.7, 1, 0.012, 0.0049].map(niceStep)")
     assert steps == pytest.approx([0.1, 0.2, 0.2, 0.5, 1, 1, 0.02, 0.005]), steps
