@@ -698,14 +698,14 @@ def test_a_track_removed_from_the_catalogue_leaves_every_list_that_held_it():
     other = next(t for t in acct.tracks if t != gone and t not in acct.unplayable)
     acct.unplayable += [gone, other]
     acct.relinked.update({gone: other, other: other})
-    held = [pl["name"] for pl in acct.playlists if any(it.get("id") == gone for it in pl["items"])]
+    nulls = lambda pl: sum(it["kind"] == "null" for it in pl["items"])  # noqa: E731
+    held = {pl["name"]: nulls(pl) + sum(it.get("id") == gone for it in pl["items"]) for pl in acct.playlists}
     tops = {r: [t for t in acct.top_tracks[r] if t != gone] for r in acct.top_tracks}
     saved = [s["id"] for s in acct.saved_tracks if s["id"] != gone]
-    assert held and any(len(v) < len(acct.top_tracks[r]) for r, v in tops.items())
+    relinked = {k: v for k, v in acct.relinked.items() if gone not in (k, v)}
+    assert any(n > nulls(pl) for pl, n in zip(acct.playlists, held.values())) and any(
+        len(v) < len(acct.top_tracks[r]) for r, v in tops.items())
     acct.remove_track(gone)
     assert gone not in acct.tracks and acct.top_tracks == tops and [s["id"] for s in acct.saved_tracks] == saved
-    assert other in acct.unplayable and gone not in acct.unplayable and acct.relinked == {other: other}
-    for pl in acct.playlists:
-        assert all(it.get("id") != gone for it in pl["items"])
-        if pl["name"] in held:
-            assert any(it["kind"] == "null" for it in pl["items"])
+    assert other in acct.unplayable and gone not in acct.unplayable and acct.relinked == relinked == {other: other}
+    assert {pl["name"]: nulls(pl) for pl in acct.playlists} == held  # each entry of it now a null one

@@ -806,7 +806,8 @@ def test_runs_page_shows_the_web_publish_and_curves(page, demo):
     # the highest value is drawn at the top of the precision axis (the axis spans 0 to it)
     axis = page.eval_on_selector_all("#curves line.axis", "ls => ls.map(l => [l.y1.baseVal.value, l.y2.baseVal.value])")
     drawn = page.eval_on_selector_all("#curves polyline", "ls => ls.flatMap(l => Array.from(l.points, p => p.y))")
-    assert min(drawn) == pytest.approx(min(y for y in (a[0] for a in axis if a[0] != a[1])), abs=0.1), (axis, min(drawn))
+    top = next(y1 for y1, y2 in axis if y1 != y2)  # the vertical axis, drawn from the top down
+    assert min(drawn) == pytest.approx(top, abs=0.1), (axis, min(drawn))
     # the step: the smallest of 1, 2 or 5 times a power of ten at or above a quarter of the top
     steps = page.evaluate("[0.1, 0.15, 0.2, 0.3, 0.7, 1, 0.012, 0.0049].map(niceStep)")
     assert steps == pytest.approx([0.1, 0.2, 0.2, 0.5, 1, 1, 0.02, 0.005]), steps
@@ -929,22 +930,21 @@ def test_the_taste_maps_arrow_keys_go_to_the_nearest_point_that_way(page, demo):
     page.focus("#scatter")
     dots = page.eval_on_selector_all("#scatter circle.dot", "els => els.map(e => [Number(e.getAttribute('cx')), "
                                      "Number(e.getAttribute('cy'))])")
-    current = lambda: page.eval_on_selector_all("#scatter circle.dot",  # noqa: E731
-                                                "els => els.findIndex(d => d.classList.contains('current'))")
+    here = lambda: [page.evaluate(CURRENT)[k] for k in ("x", "y")]  # noqa: E731
 
-    def cost(i, j, dx, dy):
-        (x0, y0), (x, y) = dots[i], dots[j]
+    def cost(start, to, dx, dy):  # inf for a point not ahead (the current one too)
+        (x0, y0), (x, y) = start, to
         along, across = (x - x0) * dx + (y - y0) * dy, abs((x - x0) * dy - (y - y0) * dx)
         return along + 2 * across if along > 0 else math.inf
 
     middle = (320, 240)  # the map's viewBox is 640 x 480
-    assert math.dist(dots[current()], middle) <= min(math.dist(d, middle) for d in dots) + 0.2  # cx, cy are to 0.1 px
+    assert math.dist(here(), middle) <= min(math.dist(d, middle) for d in dots) + 0.2  # cx, cy are to 0.1 px
     for key, (dx, dy) in [("ArrowRight", (1, 0)), ("ArrowDown", (0, 1)), ("ArrowLeft", (-1, 0)), ("ArrowUp", (0, -1))] * 2:
-        before = current()
+        before = here()
         page.keyboard.press(key)
-        after = current()
-        best = min(cost(before, j, dx, dy) for j in range(len(dots)) if j != before)
-        assert after != before and cost(before, after, dx, dy) <= best + 1, (key, dots[before], dots[after], best)
+        after = here()
+        best = min(cost(before, d, dx, dy) for d in dots)
+        assert after != before and cost(before, after, dx, dy) <= best + 1, (key, before, after, best)
     assert page.problems == []
 
 
