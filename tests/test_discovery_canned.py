@@ -476,3 +476,20 @@ def test_a_step_reports_the_sources_that_asked_all_they_meant_to(tmp_path, fail,
     # the listen counts are asked once the sources are done, unless a service failed before
     listens = library.frames["recordings"].set_index("track_id")["listen_count"].get("sx1")
     assert listens == 7 if fail is None else pd.isna(listens)
+
+
+@pytest.mark.parametrize("kind, asked", [
+    ("spotify_ids", lambda od: od.spotify_id_lists(["r1"])),
+    ("popularity", lambda od: od.popularity(["r1"])),
+    ("canonical", lambda od: od.canonical_recordings(["r1"]))])
+def test_a_batch_answer_whose_rows_have_another_shape_is_a_failure_not_nothing_found(tmp_path, kind, asked):
+    """The id mapping, listen counts and canonical look-up answering rows with their key field
+    renamed ("mbid"): every MBID was kept as "no Spotify id", "no listens" or its own canonical
+    recording for the answers' days (30), with no warning, as similar artists' were before
+    (README: such a list is a failure, not "nothing found")."""
+    renamed = [{"mbid": "r1", "spotify_track_ids": ["s1"], "canonical_recording_mbid": "c1", "total_listen_count": 5}]
+    od = open_data(tmp_path, api={"popularity/recording": renamed},
+                   labs={"spotify-id-from-mbid": renamed, "recording-mbid-lookup": renamed})
+    with pytest.raises(ServiceError, match="answered with rows of another shape"):
+        asked(od)
+    assert od.failure is not None and od.cache._load(kind) == {}  # nothing kept: the next run asks again

@@ -375,11 +375,10 @@ class OpenData:
             body = self._call(self.labs.request, "POST", "recording-mbid-lookup/json", accept=list,
                               json=[{"recording_mbid": mb} for mb in part])
             found: dict[str, str] = {}
-            for r in body or []:
-                if isinstance(r, dict) and r.get("original_recording_mbid"):
-                    now = r.get("canonical_recording_mbid") or r.get("recording_mbid")
-                    if now:
-                        found.setdefault(str(r["original_recording_mbid"]), str(now))
+            for r in self._rows(body, "original_recording_mbid", LABS):
+                now = r.get("canonical_recording_mbid") or r.get("recording_mbid")
+                if now:
+                    found.setdefault(str(r["original_recording_mbid"]), str(now))
             return found
         got = self._batch("canonical", mbids, chunk, fetch)
         return {mb: str(now or mb) for mb, now in got.items()}
@@ -417,11 +416,10 @@ class OpenData:
             body = self._call(self.labs.request, "POST", "spotify-id-from-mbid/json", accept=list,
                               json=[{"recording_mbid": mb} for mb in part])
             found: dict[str, list[str]] = {}
-            for r in body or []:
-                if isinstance(r, dict) and r.get("recording_mbid"):
-                    spotify = [i for i in ids(r.get("spotify_track_ids")) if i]
-                    if spotify:
-                        found.setdefault(str(r["recording_mbid"]), list(dict.fromkeys(spotify)))
+            for r in self._rows(body, "recording_mbid", LABS):
+                spotify = [i for i in ids(r.get("spotify_track_ids")) if i]
+                if spotify:
+                    found.setdefault(str(r["recording_mbid"]), list(dict.fromkeys(spotify)))
             return found
         got = self._batch("spotify_ids", mbids, chunk, fetch)
         return {mb: [kept] if isinstance(kept, str) else (list(kept) if kept else None) for mb, kept in got.items()}
@@ -432,7 +430,7 @@ class OpenData:
             body = self._call(self.api.request, "POST", "popularity/recording", json={"recording_mbids": part},
                               accept=list, endpoint=POPULARITY)
             return {str(r["recording_mbid"]): [count(r.get("total_listen_count")), count(r.get("total_user_count"))]
-                    for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")}
+                    for r in self._rows(body, "recording_mbid", API)}
         got = self._batch("popularity", mbids, chunk, fetch)
         return {mb: (v[0], v[1]) if v else (None, None) for mb, v in got.items()}
 
