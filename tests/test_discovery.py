@@ -2653,6 +2653,27 @@ def test_answers_with_values_of_the_wrong_type_are_read_leniently(tmp_path, worl
     assert not library.frames["similar_artists"].empty
 
 
+@pytest.mark.parametrize("odd", [{"length": "5:01"}, {"length": [1]}, {"title": 5},
+                                 {"artist-credit": [{"name": 5, "artist": {"id": 7, "name": ["x"]}}]}])
+def test_musicbrainz_isrc_answers_with_values_of_the_wrong_type_are_read_leniently(tmp_path, world_standins, odd):
+    """A recording's length "5:01" or a list, a title or a credited name that is no string: the
+    ISRC match crashed the run ("invalid literal for int()", exit 1), and as the answer was kept
+    before it was read, every run for 30 days. Such a value is read as none, and the run goes on."""
+    lb, mb = world_standins
+    isrc = lb.world.isrc_lookup
+
+    def odd_recordings(code):
+        found = isrc(code)
+        if found:
+            found["recordings"] = [{**r, **odd} for r in found["recordings"]]
+        return found
+    mb.world.isrc_lookup = odd_recordings
+    settings = settings_for_open_data(tmp_path, lb, mb)
+    for _ in range(2):  # the answers kept, then read from the cache
+        library, report = discover_open_data(user_library(), settings)
+        assert report.warnings == [], report.warnings
+
+
 def test_an_answer_whose_rows_have_another_shape_is_a_failure_not_nothing_found(tmp_path, world_standins):
     """Labs answering rows with a renamed field ([{"foo": 1}]): every similar-artists answer was
     kept as "no similar artists" for 7 days, with no warning, and the next run, labs mended,

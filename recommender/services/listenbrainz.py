@@ -442,20 +442,33 @@ class OpenData:
             return None
         hit = self.cache.get("isrc", key)
         if hit is not MISSING:
-            return hit
+            return slim_isrc(hit)  # (one kept before its values were read leniently, too)
         body = self._call(self.musicbrainz.isrc, key)
-        recordings = body.get("recordings") if isinstance(body, dict) else None
-        slim = None
-        if isinstance(recordings, list) and any(isinstance(r, dict) and r.get("id") for r in recordings):
+        slim = slim_isrc(body)
+        if slim is not None:
             self.isrc_known += 1
-            slim = {"recordings": [{"id": r.get("id"), "title": r.get("title"), "length": r.get("length"),
-                                    "artist-credit": [{"name": c.get("name"), "artist": {
-                                        "id": mapping(c.get("artist")).get("id"),
-                                        "name": mapping(c.get("artist")).get("name")}}
-                                        for c in (r.get("artist-credit") if isinstance(r.get("artist-credit"), list)
-                                                  else []) if isinstance(c, dict)]}
-                                   for r in recordings if isinstance(r, dict) and r.get("id")]}
         else:  # unknown (404), or an answer of another shape (not MusicBrainz: ``unknown_isrcs_note``)
             self.isrc_unknown.append(key)
         self.cache.put("isrc", key, slim)
         return slim
+
+
+def slim_isrc(body: Any) -> dict[str, Any] | None:
+    """What discovery reads of MusicBrainz's ``/isrc/`` answer (None: no recording with an id),
+    read leniently: a title or name that is no string, a length that is no whole number of at
+    least 0 (a "5:01", a list), is none; such a value crashed the run (exit 1), every run, as
+    the answer was kept before it was read."""
+    recordings = body.get("recordings") if isinstance(body, dict) else None
+    if not isinstance(recordings, list) or not any(isinstance(r, dict) and r.get("id") for r in recordings):
+        return None
+
+    def text(value: Any) -> str | None:
+        return value if isinstance(value, str) else None
+
+    return {"recordings": [{"id": str(r["id"]), "title": text(r.get("title")), "length": count(r.get("length")),
+                            "artist-credit": [{"name": text(c.get("name")), "artist": {
+                                "id": text(mapping(c.get("artist")).get("id")),
+                                "name": text(mapping(c.get("artist")).get("name"))}}
+                                for c in (r.get("artist-credit") if isinstance(r.get("artist-credit"), list)
+                                          else []) if isinstance(c, dict)]}
+                           for r in recordings if isinstance(r, dict) and r.get("id")]}
