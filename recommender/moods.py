@@ -233,7 +233,8 @@ def mood_point(library: Library, valence: float, energy: float, n: int = 20, val
 
 def _no_features(library: Library, where: Where, so: str) -> NotEnoughData:
     """No track of the library has a valence and an energy: what follows, and how to get them."""
-    return NotEnoughData(f"no audio features for the {len(library.track_ids)} tracks of {where.library}, so {so}; "
+    n = len(library.track_ids)
+    return NotEnoughData(f"no audio features for the {n} {plural(n, 'track')} of {where.library}, so {so}; "
                          f"{where.features}")
 
 

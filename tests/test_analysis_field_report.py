@@ -84,6 +84,14 @@ def test_an_exportify_file_without_audio_features_says_to_fill_the_file(tmp_path
     assert "cached tracks" not in said and (f"the 6 tracks of {folder}" in said or "Song 3" in said)
 
 
+@pytest.mark.parametrize("args", [["moods", "recommend", "--mood", "happy"], ["moods", "classify"]])
+def test_a_data_file_of_one_track_without_audio_features_says_the_1_track(tmp_path, args):
+    """The message counted a file of one track as "the 1 tracks of FILE"."""
+    folder = export_folder(tmp_path, "spotify:track:" + "0" * 22 + ",Song,Band,Album,,,,,,,,,,,,\n")
+    said = " ".join(run_on(folder, args, tmp_path).stderr.split())
+    assert f"no audio features for the 1 track of {folder}, so" in said, said
+
+
 def test_an_infinite_feature_value_in_a_data_file_is_no_value_not_a_crash(tmp_path):
     """scikit-learn refuses infinity: "ValueError: Input X contains infinity or a value too large
     for dtype('float64')" (https://github.com/YeoLab/bento-tools/issues/147, 2024). A data file
