@@ -138,6 +138,22 @@ def test_an_isrc_written_with_hyphens_or_no_isrc_at_all_never_stops_the_run(tmp_
     assert client.isrc("GBAYE9700385")["recordings"]  # the client goes on
 
 
+def test_answers_with_values_of_the_wrong_type_are_read_leniently(tmp_path, mb_standin):
+    """A credited name 5, a row that is no object, a search score "high", a disambiguation that
+    is a list, a genre's vote count "lots": each ended `recommend enrich genres` with "unexpected
+    error" (exit 1). Such a value is read as none (as discovery reads MusicBrainz), the rest used."""
+    tunng = mb_standin.isrcs["GBCEL1000412"]["recordings"][0]
+    tunng["artist-credit"] = ["junk", {**tunng["artist-credit"][0], "name": 5}, *tunng["artist-credit"]]
+    beck = mb_standin.searches["beck"]["artists"]
+    beck[:] = ["junk", {**beck[0], "score": "high"}, {**beck[1], "disambiguation": ["x"]}, *beck]
+    mb_standin.artists[RADIOHEAD]["genres"] = [7, {"name": "rock", "count": "lots"}, {"name": "art rock", "count": 2}]
+    store = Store(tmp_path / "cache")
+    report = mb.enrich_genres(make_library(), store, make_settings(tmp_path, mb_standin), today=TODAY)
+    got = frame_by_artist(store)
+    assert got.loc["ar_tunng", "mbid"] == TUNNG and got.loc["ar_beck", "mbid"] == BECK
+    assert got.loc["ar_radiohead", "genres"] == ["art rock"] and report.found == 6
+
+
 def test_rerun_asks_only_new_artists_and_misses_wait(tmp_path, mb_standin):
     store = Store(tmp_path / "cache")
     settings = make_settings(tmp_path, mb_standin, retry_misses_days=30)

@@ -119,7 +119,7 @@ class MusicBrainzClient(JsonService):
         """Artist search hits for an exact-phrase name query, best first (each has ``score``)."""
         phrase = name.replace("\\", "\\\\").replace('"', '\\"')
         data = self.get("artist", {"query": f'artist:"{phrase}"', "limit": str(limit)})
-        return list((data or {}).get("artists") or [])
+        return objects((data or {}).get("artists"))
 
     def artist(self, mbid: str) -> dict[str, Any] | None:
         """``/artist/{mbid}?inc=genres+tags``, None if unknown (never known, or deleted). The
@@ -143,27 +143,45 @@ def match_isrc_credit(body: dict[str, Any] | None, name: str) -> str | None:
     """The MBID of the artist credited on any recording of an ISRC lookup whose credited or
     canonical name matches ``name`` (see ``normalise_name``); None when none does."""
     key = normalise_name(name)
-    for recording in (body or {}).get("recordings") or []:
-        for credit in recording.get("artist-credit") or []:
-            artist = credit.get("artist") or {}
-            names = {credit.get("name") or "", artist.get("name") or ""}
+    for recording in objects((body or {}).get("recordings")):
+        for credit in objects(recording.get("artist-credit")):
+            artist = credit.get("artist") if isinstance(credit.get("artist"), dict) else {}
+            names = {n for n in (credit.get("name"), artist.get("name")) if isinstance(n, str)}
             if artist.get("id") and key and key in {normalise_name(n) for n in names}:
                 return str(artist["id"])
     return None
+
+
+# MusicBrainz's answers are read leniently, as discovery reads them (README, Discovery: Failures):
+# a row that is no object is skipped, a value of another type than the contract's is none (a
+# score "high", a vote count "lots" or a credited name 5 ended `enrich genres` with exit 1)
+def objects(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects of a list, else none."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def whole(value: Any) -> int:
+    """A score or vote count: a finite number as a whole number, else 0."""
+    import math
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+    return int(x) if math.isfinite(x) else 0
 
 
 def choose_artist(hits: list[dict[str, Any]], name: str, min_score: int) -> tuple[str | None, str]:
     """Pick an MBID from name-search hits: ``(mbid, "found")``, ``(None, "miss")`` when the
     best score is below ``min_score`` or ``(None, "ambiguous")`` when several hits share the
     top score with different disambiguations and not exactly one has exactly ``name``."""
-    scored = [(int(h.get("score") or 0), h) for h in hits if h.get("id")]
+    scored = [(whole(h.get("score")), h) for h in objects(hits) if h.get("id")]
     if not scored:
         return None, "miss"
     top = max(s for s, _ in scored)
     if top < min_score:
         return None, "miss"
     best = [h for s, h in scored if s == top]
-    if len(best) == 1 or len({h.get("disambiguation") or "" for h in best}) == 1:
+    if len(best) == 1 or len({str(h.get("disambiguation") or "") for h in best}) == 1:
         return str(best[0]["id"]), "found"
     exact = [h for h in best if h.get("name") == name]
     if len(exact) == 1:
@@ -177,7 +195,7 @@ def genres_of(body: dict[str, Any] | None) -> tuple[list[str], list[int]]:
     body = body or {}
 
     def ranked(items: list[dict[str, Any]]) -> list[tuple[str, int]]:
-        pairs = [(str(i.get("name") or "").strip(), int(i.get("count") or 0)) for i in items or []]
+        pairs = [(i["name"].strip(), whole(i.get("count"))) for i in objects(items) if isinstance(i.get("name"), str)]
         pairs = [(n, c) for n, c in pairs if n and c > 0]
         return sorted(pairs, key=lambda p: (-p[1], p[0]))
 
