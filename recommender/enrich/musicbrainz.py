@@ -37,8 +37,8 @@ from ..config import DEFAULT_FILE, Settings
 from ..errors import ConfigError
 from ..isotime import local_today, younger_than
 from ..library import Library, normalise_name
-from ..services.http import (LOOPBACK, Budget, ContactNotice, JsonService, ServiceError, needs_contact,
-                             user_agent)
+from ..services.http import (LOOPBACK, Budget, ContactNotice, JsonService, ServiceError, count, mapping,
+                             needs_contact, objects, user_agent)
 from ..services.cache import answer_cache, current_artist, note_merge
 from ..store import Store
 
@@ -145,36 +145,18 @@ def match_isrc_credit(body: dict[str, Any] | None, name: str) -> str | None:
     key = normalise_name(name)
     for recording in objects((body or {}).get("recordings")):
         for credit in objects(recording.get("artist-credit")):
-            artist = credit.get("artist") if isinstance(credit.get("artist"), dict) else {}
+            artist = mapping(credit.get("artist"))
             names = {n for n in (credit.get("name"), artist.get("name")) if isinstance(n, str)}
             if artist.get("id") and key and key in {normalise_name(n) for n in names}:
                 return str(artist["id"])
     return None
 
 
-# MusicBrainz's answers are read leniently, as discovery reads them (README, Discovery: Failures):
-# a row that is no object is skipped, a value of another type than the contract's is none (a
-# score "high", a vote count "lots" or a credited name 5 ended `enrich genres` with exit 1)
-def objects(value: Any) -> list[dict[str, Any]]:
-    """The JSON objects of a list, else none."""
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def whole(value: Any) -> int:
-    """A score or vote count: a finite number as a whole number, else 0."""
-    import math
-    try:
-        x = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return 0
-    return int(x) if math.isfinite(x) else 0
-
-
 def choose_artist(hits: list[dict[str, Any]], name: str, min_score: int) -> tuple[str | None, str]:
     """Pick an MBID from name-search hits: ``(mbid, "found")``, ``(None, "miss")`` when the
     best score is below ``min_score`` or ``(None, "ambiguous")`` when several hits share the
     top score with different disambiguations and not exactly one has exactly ``name``."""
-    scored = [(whole(h.get("score")), h) for h in objects(hits) if h.get("id")]
+    scored = [(count(h.get("score")) or 0, h) for h in objects(hits) if h.get("id")]
     if not scored:
         return None, "miss"
     top = max(s for s, _ in scored)
@@ -195,7 +177,8 @@ def genres_of(body: dict[str, Any] | None) -> tuple[list[str], list[int]]:
     body = body or {}
 
     def ranked(items: list[dict[str, Any]]) -> list[tuple[str, int]]:
-        pairs = [(i["name"].strip(), whole(i.get("count"))) for i in objects(items) if isinstance(i.get("name"), str)]
+        pairs = [(i["name"].strip(), count(i.get("count")) or 0) for i in objects(items)
+                 if isinstance(i.get("name"), str)]
         pairs = [(n, c) for n, c in pairs if n and c > 0]
         return sorted(pairs, key=lambda p: (-p[1], p[0]))
 

@@ -20,11 +20,15 @@ of times and counts them against a shared per-run ``Budget``:
   an unknown MBID with an empty list) raises ``ServiceError`` on it: the address is wrong or the
   endpoint is gone, and that must not be kept as "nothing found"; another 4xx raises
   ``ServiceError`` at once (with its status).
+
+An answer is read leniently (``number``, ``count``, ``ids``, ``mapping``, ``objects``): a value
+of another type than the contract's is read as no value, never a crash of the run.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -53,6 +57,42 @@ ASKED_TOTAL_S = 120.0
 
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}  # a stand-in or your own mirror: no etiquette to follow
+
+
+# A service's answer is read leniently (LISTENBRAINZ.md): a value of another type than the
+# contract's ("score": "high", "artist_credit_mbids": 5) is read as no value, never a crash of
+# the run (it was exit 1, every run, as nothing was cached before it)
+def number(value: Any) -> float:
+    """A finite number, else 0."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return x if math.isfinite(x) else 0.0
+
+
+def count(value: Any) -> int | None:
+    """A listen or user count: a whole number of at least 0, else None (not known)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return int(x) if math.isfinite(x) and x >= 0 else None
+
+
+def ids(value: Any) -> list[str]:
+    """A list of MBIDs: the strings of a list, else none."""
+    return [str(v) for v in value if isinstance(v, (str, int))] if isinstance(value, list) else []
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def objects(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects of a list (a row that is no object skipped), else none."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def user_agent(settings) -> str:

@@ -17,7 +17,8 @@ from urllib.parse import quote
 from ..errors import ConfigError
 from .cache import MISSING, AnswerCache, answer_cache, current_artist
 from ..safetext import header_safe
-from .http import Budget, ContactNotice, JsonService, ServiceError, needs_contact, user_agent
+from .http import (Budget, ContactNotice, JsonService, ServiceError, count, ids, mapping, needs_contact, number,
+                   objects, user_agent)
 
 log = logging.getLogger(__name__)
 
@@ -66,39 +67,6 @@ def best_once(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     """Labs similarity rows best score first (stable: the service's order on ties), each MBID
     once (``first_once``)."""
     return first_once(sorted(rows, key=lambda r: -number(r.get("score"))), key)
-
-
-# A service's answer is read leniently (LISTENBRAINZ.md): a value of another type than the
-# contract's ("score": "high", "artist_credit_mbids": 5) is read as no value, never a crash of
-# the run (it was exit 1, every run, as nothing was cached before it)
-def number(value: Any) -> float:
-    """A finite number, else 0."""
-    import math
-    try:
-        x = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return 0.0
-    return x if math.isfinite(x) else 0.0
-
-
-def count(value: Any) -> int | None:
-    """A listen or user count: a whole number of at least 0, else None (not known)."""
-    import math
-    try:
-        x = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return int(x) if math.isfinite(x) and x >= 0 else None
-
-
-def ids(value: Any) -> list[str]:
-    """A list of MBIDs: the strings of a list, else none."""
-    return [str(v) for v in value if isinstance(v, (str, int))] if isinstance(value, list) else []
-
-
-def mapping(value: Any) -> dict[str, Any]:
-    """``value`` when it is a JSON object, else an empty one."""
-    return value if isinstance(value, dict) else {}
 
 
 def _check_token(settings) -> None:
@@ -469,6 +437,5 @@ def slim_isrc(body: Any) -> dict[str, Any] | None:
                             "artist-credit": [{"name": text(c.get("name")), "artist": {
                                 "id": text(mapping(c.get("artist")).get("id")),
                                 "name": text(mapping(c.get("artist")).get("name"))}}
-                                for c in (r.get("artist-credit") if isinstance(r.get("artist-credit"), list)
-                                          else []) if isinstance(c, dict)]}
+                                for c in objects(r.get("artist-credit"))]}
                            for r in recordings if isinstance(r, dict) and r.get("id")]}
