@@ -1120,10 +1120,20 @@ def test_lb_radio_is_not_the_default_and_the_key_is_checked(tmp_path, world_stan
 
 def test_lb_radio_answers_of_the_wrong_shape_are_read_leniently(tmp_path, world_standins):
     lb, mb = world_standins
-    lb.world.radio = lambda mbid, n, m: {"junk": "x", "other": [None, {"similar_artist_name": "N"}], "empty": []}
+    lb.world.radio = lambda mbid, n, m: {"junk": "x", "other": [None, "y"], "empty": []}
     settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO, **{"discovery.similar_recordings.enabled": False})
     library, report = discover_open_data(user_library(), settings)
     assert report.warnings == [] and library.frames["similar_artists"].empty
+
+
+def test_lb_radio_rows_none_of_which_has_a_recording_are_a_failure_not_no_similar_artists(tmp_path, world_standins):
+    """As for labs' lists (README, Discovery: Failures): lb-radio's rows with a renamed field were
+    kept as "no similar artists" for 7 days, with no warning."""
+    lb, mb = world_standins
+    lb.world.radio = lambda mbid, n, m: {"a1": [None, {"similar_artist_name": "N", "recording": "r1"}]}
+    settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO, **{"discovery.similar_recordings.enabled": False})
+    _, report = discover_open_data(user_library(), settings)
+    assert len(report.warnings) == 1 and "ListenBrainz answered with rows of another shape" in report.warnings[0]
 
 
 LB_RADIO_FAILURES = {
