@@ -625,11 +625,14 @@ IDS = "a list of ids"
 # that differs (a hand edit, damage that is still JSON) counts as unreadable, as garbage does
 MANIFEST_SHAPE: dict[str, Any] = {
     "managed_playlist": (dict, None), "user_removed": IDS, "user_liked": IDS, "pin_requests": IDS, "managed_history": list,
-    "fetched_at": (str, None), "user_id": str, "snapshots": dict, SAVING: str}
+    "fetched_at": (str, None), "user_id": str, "snapshots": dict, SAVING: str,
+    # what a refresh reads back of its last one (``sync``: the artist genres probe, discovery's albums)
+    "artist_genres_api": dict, "discovery": dict}
 PLAYLIST_SHAPE: dict[str, Any] = {"id": str, "name": str, "last_written": IDS, "pinned": IDS, "ended_pins": IDS,
                                   "removed_at": dict,
                                   "pending": (IDS, None), "snapshot": (str, None), "unsettled": list,
-                                  "cut_off": list}
+                                  "cut_off": list, "not_yours": IDS}
+DISCOVERY_SHAPE: dict[str, Any] = {"artists_checked": dict, "albums_by_artist": dict}  # the manifest's "discovery"
 
 
 def _check_manifest(data: dict[str, Any]) -> None:
@@ -649,8 +652,9 @@ def _check_manifest(data: dict[str, Any]) -> None:
             continue
         if not fits(value, shape):
             raise ValueError(f"{key} is not {_shape_name(shape)}")
-        if key.split(":")[0] == "managed_playlist" and value is not None:
-            for field, inner in PLAYLIST_SHAPE.items():
+        inner_shape = {"managed_playlist": PLAYLIST_SHAPE, "discovery": DISCOVERY_SHAPE}.get(key.split(":")[0])
+        if inner_shape is not None and value is not None:
+            for field, inner in inner_shape.items():
                 if field in value and not fits(value[field], inner):
                     raise ValueError(f"{key}.{field} is not {_shape_name(inner)}")
 

@@ -349,9 +349,12 @@ def test_a_page_that_reads_just_as_this_process_marks_its_save_does_not_call_it_
 
 @pytest.mark.parametrize("damage", [
     {"managed_playlist": "P1"}, {"user_removed": 5}, {"user_removed": [{"id": "x"}]}, {"pin_requests": 3},
-    {"fetched_at": 5}, {"managed_playlist": {"pinned": None}}, {"managed_playlist": {"pending": 7}}],
+    {"fetched_at": 5}, {"managed_playlist": {"pinned": None}}, {"managed_playlist": {"pending": 7}},
+    {"discovery": []}, {"discovery": {"albums_by_artist": "x"}}, {"artist_genres_api": 5},
+    {"managed_playlist": {"not_yours": 5}}],
     ids=["playlist-a-string", "removed-a-number", "removed-objects", "pins-a-number", "fetched-a-number",
-         "pinned-null", "pending-a-number"])
+         "pinned-null", "pending-a-number", "discovery-a-list", "albums-a-string", "genres-probe-a-number",
+         "not-yours-a-number"])
 def test_a_manifest_damaged_into_other_json_is_recovered_from_its_second_copy(small, damage):
     """Still JSON, but not the shape the tool wrote (a hand edit, a damaged value): every run
     crashed with exit 1 ('str' object has no attribute 'get', 'int' object is not iterable...)."""
@@ -362,7 +365,7 @@ def test_a_manifest_damaged_into_other_json_is_recovered_from_its_second_copy(sm
     for key, value in damage.items():
         data[key] = {**data[key], **value} if isinstance(value, dict) else value
     store.manifest_path.write_text(json.dumps(data))
-    again = build(settings)
+    again = build(settings, force_refresh=True)  # the nightly run: its refresh reads the last one's state too
     assert again.playlist_id == first.playlist_id and not again.created
     assert [m for m in again.messages if "manifest.json was unreadable" in m and "manifest.backup.json" in m]
     assert server.playlist_track_ids(first.playlist_id) == server.playlist_track_ids(again.playlist_id)
