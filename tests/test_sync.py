@@ -183,6 +183,27 @@ def test_persistent_5xx_gives_spotify_unavailable(env):
     assert err.value.exit_code == 5
 
 
+@pytest.mark.parametrize("body", [b"[]", b"{}", b'"ok"'])
+def test_a_listing_answered_with_json_that_is_no_page_is_an_unreadable_answer_not_an_empty_one(env, body):
+    """A 200 whose JSON is no page of the listing (a proxy's `[]` or `{}`) was read as "you have no
+    playlists": the cache lost them all and the build made a second managed playlist; `"ok"` was exit 1.
+    Read so, Liked Songs were none (the picks you saved no longer counted as liked): now kept as a
+    list Spotify keeps failing is."""
+    server, settings, gateway, store, sleeps = env
+    refresh_library(gateway, store, settings)
+    before = Store(store.dir).load_library()
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/playlists$", status=200, raw=body, times=None))
+    with pytest.raises(SpotifyUnavailable, match="unreadable answer to GET me/playlists, 5 attempts") as err:
+        refresh_library(gateway_for(settings, sleeps), Store(store.dir), settings)
+    assert err.value.exit_code == 5
+    pd.testing.assert_frame_equal(Store(store.dir).load_library().playlists, before.playlists)
+    server.clear_faults()
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=200, raw=body, times=None))
+    library, report = refresh_library(gateway_for(settings, sleeps), Store(store.dir), settings)
+    assert len(library.saved_tracks) == len(before.saved_tracks) > 0
+    assert [p for p in report.problems if "kept failing the list of your saved tracks" in p]
+
+
 def test_expired_access_token_is_refreshed_silently(env):
     server, settings, gateway, store, _ = env
     server.expire_access_tokens()

@@ -339,7 +339,9 @@ class Gateway:
                                 and not isinstance(exc, requests.exceptions.ReadTimeout))
                 attempt += 1
                 continue
-            if result is None and not empty_ok:
+            # every answer of the Web API the tool asks is a JSON object: another value (a proxy's
+            # `[]` or `"ok"`) read as an empty listing, and "you have no playlists" made a second managed one
+            if (result is None and not empty_ok) or (result is not None and not isinstance(result, dict)):
                 self._transient(attempt, idempotent, f"unreadable answer to {method} {url}",
                                 f"sent an unreadable answer to {method} {url}")
                 attempt += 1
@@ -480,17 +482,27 @@ class Gateway:
         """Every item of a paged listing, following absolute ``next`` URLs (offset or cursor).
         ``totals`` gets each page's ``total``: one that changed between pages says the listing
         shifted while it was read (an item removed or added meanwhile)."""
-        page = self.first_page(url, limit, **params)
+        page = self.page(lambda: self.first_page(url, limit, **params), url, key)
         while page:
-            if key:
-                page = page.get(key) or {}
             if totals is not None:
                 totals.append(page.get("total"))
             yield from page.get("items") or []
             nxt = page.get("next")
             if not nxt:
                 return
-            page = self.get(nxt)
+            page = self.page(lambda: self.get(nxt), nxt, key)
+
+    def page(self, ask: Callable[[], dict], url: str, key: str | None = None) -> dict:
+        """A page of a listing (under ``key``), asked by ``ask``: one without its list of items
+        (``{}``) is an unreadable answer, retried as one, never an empty listing."""
+        attempt = 0
+        while True:
+            page = ask()
+            page = page.get(key) if key else page
+            if isinstance(page, dict) and isinstance(page.get("items"), list):
+                return page
+            self._transient(attempt, True, f"unreadable answer to GET {url}", f"sent an unreadable answer to GET {url}")
+            attempt += 1
 
     def listing(self, url: str, tries: int = 3, **params: Any) -> list[dict]:
         """Every item of an offset-paged listing, read whole: an item removed (or added) while the

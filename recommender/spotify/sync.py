@@ -454,7 +454,7 @@ def _read_saved(gateway: Gateway, old: pd.DataFrame | None, index: dict, old_pla
     entries = 0  # every entry read, skipped ones (episodes, null) too
     new_ids: set[str] = set()
     read: list[int] = []  # the cached places of the tracks read so far, sorted
-    page = gateway.first_page("me/tracks")
+    page = gateway.page(lambda: gateway.first_page("me/tracks"), "me/tracks")  # `{}` is no list of none saved
     total = page.get("total") if page else None
     totals = []
     while page:
@@ -478,7 +478,7 @@ def _read_saved(gateway: Gateway, old: pd.DataFrame | None, index: dict, old_pla
                     bisect.insort(read, old_place[tid])
                 saved.append({"track_id": tid, "added_at": entry.get("added_at")})
         nxt = page.get("next")
-        page = gateway.get(nxt) if nxt else None
+        page = gateway.page(lambda: gateway.get(nxt), nxt) if nxt else None
     # read to the end: the count of what was read, which the cache now holds (Spotify's total
     # can trail its list a moment, and the next refresh compares with the cache)
     return saved, objs, entries if totals else total, totals
