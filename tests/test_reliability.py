@@ -104,6 +104,20 @@ def test_a_long_accounts_outage_exits_5_and_keeps_the_login(expired_login):
     assert runs_of(cache)[-1]["exit_code"] == 5
 
 
+@pytest.mark.parametrize("body", [b"{}", b"[]", b'{"access_token": 5}'])
+def test_a_token_refresh_answered_with_json_that_is_no_token_is_an_outage_not_a_crash(expired_login, body):
+    """A 200 of the accounts service whose JSON is no token (a proxy's) was exit 1, "unexpected
+    error: KeyError: 'expires_in'", where an answer that is no JSON at all is an outage."""
+    server, env, cache, sleeps = expired_login
+    server.add_fault(Fault(method="POST", path=r"^/api/token$", status=200, raw=body, times=None))
+    before = (cache / "spotify-token.json").read_bytes()
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 5, result.stderr
+    assert "accounts service" in result.stderr and "your saved login is kept" in result.stderr
+    assert (cache / "spotify-token.json").read_bytes() == before and len(sleeps) == 4
+    assert runs_of(cache)[-1]["exit_code"] == 5
+
+
 def test_accounts_rate_limit_exits_4_with_the_wait_and_keeps_the_login(expired_login):
     server, env, cache, sleeps = expired_login
     server.add_fault(Fault(method="POST", path=r"^/api/token$", status=429, retry_after=3600, times=None))

@@ -184,6 +184,15 @@ class _NonInteractive:
             exc.retry_after = wait_seconds((getattr(response, "headers", None) or {}).get("Retry-After"))
             raise
 
+    def _add_custom_values_to_token_info(self, token_info):
+        """spotipy's, for an answer that is a token: JSON that is none (a proxy's `{}` or `[]`)
+        is an unreadable answer, as one that is no JSON is (retried, then exit 5, the login kept),
+        where spotipy's KeyError ('expires_in') was an unexpected error, exit 1."""
+        if not isinstance(token_info, dict) or not isinstance(token_info.get("access_token"), str) \
+                or not isinstance(token_info.get("expires_in"), (int, float)):
+            raise requests.exceptions.InvalidJSONError("the accounts service answered with no token")
+        return super()._add_custom_values_to_token_info(token_info)
+
     def _with_retries(self, call: Callable[[], Any]) -> Any:
         attempt = 0
         while True:
