@@ -204,6 +204,19 @@ def test_a_listing_answered_with_json_that_is_no_page_is_an_unreadable_answer_no
     assert [p for p in report.problems if "kept failing the list of your saved tracks" in p]
 
 
+def test_a_profile_answered_without_its_id_is_an_unreadable_answer_not_a_crash(env):
+    """`GET /me` answered 200 `{}` (a proxy's) stopped the refresh with exit 1, "KeyError: 'id'"."""
+    server, settings, gateway, store, sleeps = env
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/?$", status=200, raw=b"{}", times=None))
+    with pytest.raises(SpotifyUnavailable, match="unreadable answer to GET me, 5 attempts") as err:
+        refresh_library(gateway, store, settings)
+    assert err.value.exit_code == 5 and len(sleeps) == 4
+    server.clear_faults()
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/?$", status=200, raw=b"{}", times=1))
+    library, _ = refresh_library(gateway_for(settings), Store(store.dir), settings)  # one such answer: retried
+    assert library.user_id == server.account.user["id"]
+
+
 def test_expired_access_token_is_refreshed_silently(env):
     server, settings, gateway, store, _ = env
     server.expire_access_tokens()

@@ -457,9 +457,16 @@ class Gateway:
 
     def me(self) -> dict:
         """Who is logged in (``GET /me``), asked once per Gateway: a Gateway is one run's, and
-        its login's account does not change within it (a token refresh keeps the account)."""
-        if self._me is None:
-            self._me = self.get("me") or {}
+        its login's account does not change within it (a token refresh keeps the account). An
+        answer without the account's id (a proxy's `{}`) is an unreadable one (it was exit 1, KeyError)."""
+        attempt = 0
+        while self._me is None:
+            me = self.get("me") or {}
+            if isinstance(me.get("id"), str) and me["id"]:
+                self._me = me
+                break
+            self._transient(attempt, True, "unreadable answer to GET me", "sent an unreadable answer to GET me")
+            attempt += 1
         return self._me
 
     def first_page(self, url: str, limit: int = MAX_PAGE, **params: Any) -> Any:
