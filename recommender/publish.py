@@ -403,7 +403,8 @@ def read_back(gateway: Gateway, playlist_id: str, market: bool = False) -> ReadB
     while page:
         back.add(page.get("items") or [], market)
         nxt = page.get("next")
-        page = gateway.get(nxt) if nxt else None
+        # a next page answered `{}` ended the list: its tracks read as removed by you, never recommended again
+        page = gateway.page(lambda: gateway.get(nxt), nxt) if nxt else None
     return back
 
 

@@ -799,6 +799,21 @@ def test_a_track_the_user_adds_during_our_write_is_kept(big):
     assert state.pinned == [theirs] and state.user_removed == []
 
 
+def test_a_page_of_the_managed_playlist_answered_without_its_items_is_read_again_not_taken_for_removals(big):
+    """A next page of the managed playlist answered 200 `{}` (a proxy's) ended the read there: after a
+    removal of yours (the snapshot moved), every track past the first page was taken for one of yours,
+    never recommended again, and left the playlist (128 tracks became 73 on the sample)."""
+    tracks = small_ids(big.server)
+    pid = big.run(tracks[:120]).playlist_id
+    remove_by_hand(big.gateway, pid, [tracks[3]])
+    big.server.add_fault(Fault(method="GET", path=f"^/v1/playlists/{pid}/items$", status=200, raw=b"{}", times=1))
+    assert big.state().user_removed == [tracks[3]]
+    kept = [t for t in tracks[:120] if t != tracks[3]]
+    big.server.add_fault(Fault(method="GET", path=f"^/v1/playlists/{pid}/items$", status=200, raw=b"{}", times=1))
+    result = big.run(kept)  # (the picks, without your removal, as a build's)
+    assert big.content(pid) == kept and not result.plan.added and big.state().user_removed == [tracks[3]]
+
+
 def test_edits_made_while_we_scored_win(env):
     tracks = small_ids(env.server)
     pid = env.run(tracks[:6]).playlist_id
