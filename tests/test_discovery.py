@@ -98,6 +98,32 @@ def test_sources_find_similar_artists_and_tracks_and_cache_every_answer(tmp_path
     pd.testing.assert_frame_equal(again.frames["similar_artists"], library.frames["similar_artists"])
 
 
+@pytest.mark.parametrize("via", ["labs", "lb_radio"])
+def test_answers_kept_in_another_shape_are_asked_again_not_used(via, tmp_path, world_standins):
+    """An answer cache file that is JSON but holds answers of another shape (a hand edit, damage:
+    a listen count pair of one, a number for a list of similar artists) crashed every refresh,
+    exit 1, until the answers aged out (up to 30 days); each is asked again now, as a missing one."""
+    import json
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **(LB_RADIO if via == "lb_radio" else {}))
+    library, _ = discover_open_data(user_library(), settings)
+    folder = settings.frames_dir / "opendata"
+    damage = [5, [5], [{"mbid": 5, "recordings": 5, "artist_mbids": 5}], [None, None, None]]
+    damaged = 0
+    for path in sorted(folder.glob("*.json")):
+        kept = json.loads(path.read_text())
+        for i, key in enumerate(sorted(kept)):
+            kept[key][1] = damage[(damaged + i) % len(damage)]
+        damaged += len(kept)
+        path.write_text(json.dumps(kept))
+    assert damaged > 10
+    asked = lb.requests_to("") + len(mb.seen)
+    again, report = discover_open_data(user_library(), settings)
+    assert report.warnings == [] and report.requests > 0 and lb.requests_to("") + len(mb.seen) > asked
+    for frame in ("similar_artists", "similar_tracks", "recordings", "discovered"):
+        pd.testing.assert_frame_equal(again.frames[frame], library.frames[frame])
+
+
 def test_sources_are_switched_off_and_capped_by_config(tmp_path, world_standins):
     lb, mb = world_standins
     settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_recordings.enabled": False,

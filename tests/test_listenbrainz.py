@@ -198,7 +198,7 @@ def test_budget_is_shared_and_stops_requests(lb):
 def test_cache_keeps_answers_and_misses_until_their_ttl(tmp_path):
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     c = AnswerCache(tmp_path, {"similar_artists": 7, "spotify_ids": 30}, now=now)
-    c.put("similar_artists", "a", [{"mbid": "b"}])
+    c.put("similar_artists", "a", [{"mbid": "b", "name": "B", "score": 1.0}])
     c.put("spotify_ids", "r", None)  # a miss is an answer too
     c.close()
     later = AnswerCache(tmp_path, {"similar_artists": 7, "spotify_ids": 30}, now=now + timedelta(days=8))
@@ -222,12 +222,12 @@ def test_each_kind_of_answer_is_kept_as_long_as_its_setting_says(tmp_path):
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     cache = answer_cache(mine)
     cache.now = now
-    cache.put("similar_artists", "a", [{"mbid": "b"}])
-    cache.put("popularity", "r", {"count": 1})
+    cache.put("similar_artists", "a", [{"mbid": "b", "name": "B", "score": 1.0}])
+    cache.put("popularity", "r", [20, 2])  # (answers of the shapes the client keeps: ``SHAPES``)
     cache.close()
     later = answer_cache(mine)
     later.now = now + timedelta(days=3)  # past 2 days, within 5
-    assert later.get("similar_artists", "a") is MISSING and later.get("popularity", "r") == {"count": 1}
+    assert later.get("similar_artists", "a") is MISSING and later.get("popularity", "r") == [20, 2]
 
 
 def test_cache_saves_every_n_answers_so_a_stopped_run_resumes(tmp_path):

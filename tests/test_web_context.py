@@ -1466,7 +1466,8 @@ def test_the_discovery_cache_state_is_judged_as_the_open_data_cache_uses_its_ans
     """The page's counts are the cache's own rule: fresh = younger than the kind's TTL (a future
     date, an unreadable time and an old one are not), the next question at the oldest fresh
     answer plus the TTL (``isotime.remembered_until``: an answer stamped a few hours ahead of the
-    clock ends the TTL after its stamp); a damaged file says so; a kind never asked is left out."""
+    clock ends the TTL after its stamp); a damaged file says so, an answer of another shape than
+    its kind's is none (a refresh asks it again); a kind never asked is left out."""
     import json
     from datetime import datetime, timezone
 
@@ -1474,10 +1475,10 @@ def test_the_discovery_cache_state_is_judged_as_the_open_data_cache_uses_its_ans
     from recommender.services.cache import MISSING, AnswerCache
     from recommender.web.discovery import cache_state
     now = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
-    answers = {"a": ["2026-11-28T12:00:00+00:00", 1], "b": ["2026-11-20T12:00:00Z", 2],
-               "c": ["2026-12-30T00:00:00Z", 3], "d": ["yesterday", 4]}
+    answers = {"a": ["2026-11-28T12:00:00+00:00", []], "b": ["2026-11-20T12:00:00Z", []],
+               "c": ["2026-12-30T00:00:00Z", []], "d": ["yesterday", []], "damaged": ["2026-11-29T12:00:00Z", 5]}
     (tmp_path / "similar_artists.json").write_text(json.dumps(answers), encoding="utf-8")
-    (tmp_path / "lb_radio.json").write_text(json.dumps({"e": ["2026-11-30T18:00:00Z", 5]}), encoding="utf-8")
+    (tmp_path / "lb_radio.json").write_text(json.dumps({"e": ["2026-11-30T18:00:00Z", []]}), encoding="utf-8")
     (tmp_path / "isrc.json").write_text("{not json", encoding="utf-8")
     ttl = {"similar_artists": 7.0, "lb_radio": 7.0, "isrc": 30.0, "tracks": 30.0}
     state = cache_state(tmp_path, ttl, now)

@@ -9,7 +9,8 @@ Writes are atomic and happen every ``save_every`` new answers and on
 ``close()``, so an interrupted run resumes with what it had already fetched; the temporary
 file of a write killed half way (``.<kind>.json.*.tmp``, beside the answers) is removed by the
 next run holding the lock (``Store.remove_leftovers`` lists this folder: ``paths.WRITTEN_FOLDERS``).
-A corrupt file is ignored (the answers are fetched again).
+A corrupt file is ignored (the answers are fetched again), and so is an answer kept in a shape
+other than its kind's (``SHAPES``: a hand edit, damage that is still JSON).
 """
 
 from __future__ import annotations
@@ -88,7 +89,14 @@ class AnswerCache:
         run that may ask nothing, for which an old answer is better than none (it is what the
         run that cached it ranked with)."""
         entry = self._load(kind).get(key)
-        return entry[1] if entry is not None and (self.read_only or self.fresh(kind, entry[0])) else MISSING
+        if entry is None or not (self.read_only or self.fresh(kind, entry[0])) or not self.usable(kind, entry[1]):
+            return MISSING
+        return entry[1]
+
+    @staticmethod
+    def usable(kind: str, value: Any) -> bool:
+        """Whether a kept answer has its kind's shape (``SHAPES``): one of another is asked again."""
+        return fits(value, SHAPES.get(kind, object))
 
     def fresh(self, kind: str, when: datetime | str | None) -> bool:
         """Whether an answer of ``kind`` fetched at ``when`` is still used: younger than the
@@ -97,8 +105,9 @@ class AnswerCache:
         return younger_than(when, float(self.ttl_days.get(kind, 30)), self.now)
 
     def fetched(self, kind: str) -> list[datetime | None]:
-        """When each kept answer of ``kind`` was fetched (None: an unreadable time)."""
-        return [time_or_none(entry[0]) for entry in self._load(kind).values()]
+        """When each kept answer of ``kind`` was fetched (None: an unreadable time); one of another
+        shape than its kind's is no kept answer (``usable``)."""
+        return [time_or_none(entry[0]) for entry in self._load(kind).values() if self.usable(kind, entry[1])]
 
     def put(self, kind: str, key: str, value: Any) -> None:
         self._load(kind)[key] = [self.now.replace(microsecond=0).isoformat(), value]
@@ -147,6 +156,46 @@ def ttl_days(settings) -> dict[str, float]:
             ARTIST_ALBUMS: float(settings.refresh.discovery_recheck_days),
             **{k: recordings for k in ("similar_recordings", "top_recordings", "spotify_ids", "isrc", "artists",
                                        "popularity", "search", "tracks", "canonical", ALBUM_TRACKS)}}
+
+
+# What each kind of answer is kept as (``fits``): a type, None, a tuple of alternatives, [shape]
+# (a list of such), {field: shape} (an object whose fields have those shapes, a field it lacks
+# read as None, as the code reads it) or a test. An answer of another shape (a hand edit, damage
+# that is still JSON) is not used but asked again: used, it crashed every refresh (exit 1, an
+# IndexError or a TypeError) until it aged out, up to 30 days.
+def _id(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+_NUMBER, _COUNT = (int, float), (int, None)
+_RECORDING = {"mbid": _id, "name": (str, None), "artist": (str, None), "artist_mbids": [str]}
+_TRACK_ROW = {"track_id": _id}
+SHAPES: dict[str, Any] = {
+    "similar_artists": [{"mbid": _id, "name": str, "score": _NUMBER}],
+    "top_recordings": [{**_RECORDING, "listens": _COUNT, "users": _COUNT}],
+    "lb_radio": [{"mbid": _id, "name": str, "recordings": [{"mbid": _id, "artist_mbids": [str], "listens": _COUNT}]}],
+    "similar_recordings": [{**_RECORDING, "score": _NUMBER}],
+    "canonical": (str, None), "spotify_ids": (str, [str], None), "artists": (str, None), "search": (str, None),
+    "popularity": (lambda v: v is None or (isinstance(v, list) and len(v) == 2
+                                          and all(c is None or isinstance(c, int) for c in v))),
+    "isrc": (dict, None), "tracks": (_TRACK_ROW, None),
+    ARTIST_ALBUMS: [_id], ALBUM_TRACKS: [_TRACK_ROW], REDIRECTS: _id,
+}
+
+
+def fits(value: Any, shape: Any) -> bool:
+    """Whether ``value`` has ``shape`` (``SHAPES``)."""
+    if isinstance(shape, tuple):
+        return any(fits(value, s) for s in shape)
+    if shape is None:
+        return value is None
+    if isinstance(shape, list):
+        return isinstance(value, list) and all(fits(v, shape[0]) for v in value)
+    if isinstance(shape, dict):
+        return isinstance(value, dict) and all(fits(value.get(k), s) for k, s in shape.items())
+    if isinstance(shape, type):
+        return isinstance(value, shape)
+    return bool(shape(value))
 
 
 def answer_cache(settings, frames_dir: Path | str | None = None) -> AnswerCache:

@@ -20,7 +20,7 @@ from .. import schema
 from ..library import ranked_artists
 from ..errors import SpotifyError
 from ..isotime import younger_than
-from ..services.cache import ALBUM_TRACKS, ARTIST_ALBUMS
+from ..services.cache import ALBUM_TRACKS, ARTIST_ALBUMS, MISSING
 from ..spotify import parse
 from ..store import now_iso
 from .base import json_track_row
@@ -142,10 +142,8 @@ class _CachedMemory:
         self.tracks: dict[str, dict] = {}
 
     def album_ids(self, artist_id: str) -> list[str] | None:
-        hit = self.cache.get(ARTIST_ALBUMS, artist_id)
-        # an answer not of the shape this version writes (a damaged file): read again
-        ok = isinstance(hit, list) and all(isinstance(a, str) and a for a in hit)
-        return hit if ok else None
+        hit = self.cache.get(ARTIST_ALBUMS, artist_id)  # (one of another shape is none: ``SHAPES``)
+        return None if hit is MISSING else hit
 
     def keep_albums(self, artist_id: str, album_ids: list[str]) -> None:
         self.cache.put(ARTIST_ALBUMS, artist_id, album_ids)
@@ -156,9 +154,7 @@ class _CachedMemory:
 
     def rows(self, album_id: str, artist_id: str) -> list[dict] | None:
         hit = self.cache.get(ALBUM_TRACKS, album_id)
-        ok = isinstance(hit, list) and all(isinstance(r, dict) and isinstance(r.get("track_id"), str)
-                                           and r["track_id"] for r in hit)
-        return self._rows(album_id, artist_id, hit) if ok else None
+        return None if hit is MISSING else self._rows(album_id, artist_id, hit)
 
     def add(self, album_id: str, artist_id: str, objs: list[dict], album: dict) -> list[dict]:
         found = [json_track_row(obj, album) for obj in objs]
