@@ -260,8 +260,11 @@ def _load(path: Path) -> tuple[Path, str, str, str, Any, str]:
         raise ConfigError(f"{path}:{where} cannot parse YAML ({problem or type(exc).__name__}); "
                           "nothing was changed") from None
     kept = ""
-    if data is None:  # a new file, or one of comments only (a commented-out template): keep them
-        kept = before.rstrip("\n") + "\n" if before.strip() else ""
+    if data is None:  # a new file, or one of comments only (a commented-out template): keep them,
+        # not a null document's `~` or `null` and its `---` and `...` (the sections written after
+        # them were a second document, or a mapping under a value: every command then refused the file)
+        comments = "\n".join(line for line in before.split("\n") if not line.strip() or line.lstrip().startswith("#"))
+        kept = comments.rstrip("\n") + "\n" if comments.strip() else ""
     elif not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
     return target, bom, original, before, data, kept

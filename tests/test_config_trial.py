@@ -625,3 +625,17 @@ def test_a_user_agent_of_spaces_or_that_no_http_header_can_carry_is_named_with_i
     names no app, and a character past Latin-1 or a control character cannot be sent."""
     path = write(tmp_path, f"enrich:\n  user_agent: {agent}\n")
     assert refused(path).startswith(f"{path}: line 2: enrich.user_agent must name this app and a contact")
+
+
+@pytest.mark.parametrize("text", ["~\n", "null\n...\n", "--- ~\n", "# mine\nnull  \n\n# more\n"])
+def test_a_write_to_a_file_of_a_null_document_leaves_a_file_that_loads(tmp_path, text):
+    """A file that is one null document (`~`, or `null` and `...` as a YAML dump of nothing writes
+    it) loads as no settings; `schedule install`, `tune --write` and the web app's Save wrote their
+    sections after its `~`, and every command then refused the file (exit 2), the scheduled runs too."""
+    path = write(tmp_path, text)
+    assert load_settings(path, environ={}).blend.max_tracks == 50
+    set_values(path, {"spotify.client_id": "abc123", "blend.max_tracks": 30})
+    settings = load_settings(path, environ={})
+    assert (settings.spotify.client_id, settings.blend.max_tracks) == ("abc123", 30)
+    assert [line for line in path.read_text().split("\n") if line.startswith("#")] == \
+        [line for line in text.split("\n") if line.startswith("#")]  # its comments kept
