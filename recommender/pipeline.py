@@ -138,6 +138,23 @@ def taste_seeds(library: Library, settings, *, positive: Iterable[str] = (),
     return seeds.rename("weight").astype(float)
 
 
+def _weighed_out(library: Library, settings, now: datetime | None = None) -> str:
+    """What a taste profile without seeds holds that the config weighs at 0 ("your top tracks
+    weigh 0 (seeds.time_range_weights: ...)"), '' for none: they are no seed then."""
+    cfg, said = settings.seeds, []
+    top = library.frames["top_tracks"]
+    if len(top) and (library.track_positions(top["track_id"].astype(str)) >= 0).any():
+        ranges = ", ".join(f"{k} {float(v):g}" for k, v in dict(cfg.time_range_weights).items())
+        said.append(f"your top tracks weigh 0 (seeds.time_range_weights: {ranges})")
+    saved = library.frames["saved_tracks"]
+    if len(saved) and float(cfg.saved_weight) == 0:
+        recent = utc_times(saved["added_at"]) >= _now(now) - pd.Timedelta(days=int(cfg.recent_days))
+        ids = saved.loc[recent.fillna(False).to_numpy(dtype=bool), "track_id"].astype(str)
+        if (library.track_positions(ids) >= 0).any():
+            said.append(f"the tracks you saved in the last {cfg.recent_days} days weigh 0 (seeds.saved_weight)")
+    return " and ".join(said)
+
+
 def resolve_playlist(library: Library, name_or_id: str, source: str | None = None) -> str:
     """Playlist id of ``name_or_id`` (id, or case-insensitive name); UsageError naming close names.
     ``source``: the data file the library was read from, named by the error (None: the user's
@@ -671,6 +688,9 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
                        f"{'playlist' if listed == 1 else 'playlists'} you only follow)") if listed else " in Spotify"
                 instead = (f"or make a playlist{own} and build from it (`recommend refresh`, then `recommend "
                            "build-playlist --seed-playlist NAME`)")
+            weighed = _weighed_out(library, settings, now)
+            if weighed:  # it said "Spotify gave no top tracks" of a library that had them
+                raise NotEnoughData(f"no seeds: {weighed}; give them a weight above 0, " + instead)
             raise NotEnoughData(
                 "no seeds: Spotify gave no top tracks and nothing was saved in the last "
                 f"{settings.seeds.recent_days} days (seeds.recent_days); play or save some music, " + instead)

@@ -123,6 +123,19 @@ def test_no_seeds_at_all_is_not_enough_data(settings):
         build_recommendations(lib, settings, now=NOW, scorers={"content": FixedScorer("content")})
 
 
+def test_no_seeds_because_the_config_weighs_them_0_names_those_keys(settings):
+    """Top tracks and recent saves each weighed 0 by the config: it said "Spotify gave no top
+    tracks and nothing was saved", of a library that has both, naming no key to change."""
+    s = with_(settings, seeds__saved_weight=0.0, **{f"seeds.time_range_weights.{r}": 0.0
+                                                    for r in ("short_term", "medium_term", "long_term")})
+    with pytest.raises(NotEnoughData) as raised:
+        build_recommendations(make_library(), s, now=NOW, scorers={"content": FixedScorer("content")})
+    said = str(raised.value)
+    assert "Spotify gave no top tracks" not in said
+    assert "your top tracks weigh 0 (seeds.time_range_weights: short_term 0, medium_term 0, long_term 0)" in said
+    assert "the tracks you saved in the last 90 days weigh 0 (seeds.saved_weight)" in said
+
+
 # ----- candidates -----------------------------------------------------------------------
 
 def test_taste_candidates_exclude_seeds_duplicates_and_blocklist(settings):
