@@ -857,13 +857,13 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
     relative_cache_dir = None
     env = os.environ if environ is None else environ
     _known_home(config_file, "--config")
-    _known_home(env.get(paths.CONFIG_ENV), f"environment {paths.CONFIG_ENV}")
+    _known_home(paths.config_env(env), f"environment {paths.CONFIG_ENV}")
     user_file = paths.resolve_config_file(config_file, env)
     if user_file is not None:
         # a relative --config or RECOMMENDER_CONFIG: beside the current directory, as the shell would,
         # and named so (`config path`, errors, the web app's Save): a bare name cannot be found again
         user_file = user_file.absolute()
-        named_by = f" (named by {paths.CONFIG_ENV})" if config_file is None and env.get(paths.CONFIG_ENV) else ""
+        named_by = f" (named by {paths.CONFIG_ENV})" if config_file is None and paths.config_env(env) else ""
         _merge(data, _read_yaml(user_file, named_by, lines), defaults, str(user_file), sources, lines=lines)
         relative_cache_dir = _anchor_to_file(data, user_file)
     for var, dotted in ENVIRONMENT.items():

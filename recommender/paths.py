@@ -265,15 +265,23 @@ def moved_config(old_config: Path | str) -> Path | None:
     return None
 
 
+def config_env(environ=None) -> str | None:
+    """``$RECOMMENDER_CONFIG`` without the spaces around it; None when it is unset, empty or
+    spaces alone, as every variable of ours is read (" /x/c.yaml " named a file in a folder " "
+    of the current directory, and `config init` made them)."""
+    env = os.environ if environ is None else environ
+    return (env.get(CONFIG_ENV) or "").strip() or None
+
+
 def resolve_config_file(explicit: Path | str | None = None, environ=None, cwd: Path | None = None) -> Path | None:
     """The user config file to read: ``explicit`` (--config), ``$RECOMMENDER_CONFIG`` (either
     one, when ``config migrate`` copied it, its copy: ``moved_config``), the user config file, a
     checkout's ``config/user.yaml``; None when there is none."""
-    env = os.environ if environ is None else environ
     if explicit is not None:
         return moved_config(explicit) or Path(explicit).expanduser()
-    if env.get(CONFIG_ENV):
-        return moved_config(env[CONFIG_ENV]) or Path(env[CONFIG_ENV]).expanduser()
+    named = config_env(environ)
+    if named:
+        return moved_config(named) or Path(named).expanduser()
     new = user_config_file()
     if new.exists():
         return new

@@ -61,6 +61,23 @@ def test_spaces_around_an_environment_value_are_not_part_of_it(tmp_path):
     assert load_settings(f, environ={"SPOTIPY_CLIENT_ID": "   "}).spotify.client_id == "fromthefile"
 
 
+def test_spaces_around_recommender_config_are_not_part_of_the_path(tmp_path, monkeypatch):
+    """RECOMMENDER_CONFIG=" /x/c.yaml " named a file in a folder " " of the current directory
+    (`config init` made it there), and one of spaces alone a file named "   ", where the README
+    says every variable is read without its spaces and is not set when it is spaces alone."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    f = write(tmp_path, "blend:\n  max_tracks: 20\n")
+    assert load_settings(environ={"RECOMMENDER_CONFIG": f" {f} \n"}).user_file == f
+    assert load_settings(environ={"RECOMMENDER_CONFIG": "   "}).user_file is None
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RECOMMENDER_CONFIG", f" {tmp_path / 'new.yaml'} ")
+    result = CliRunner().invoke(app, ["config", "init"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "new.yaml").is_file() and sorted(p.name for p in tmp_path.iterdir()) == ["new.yaml", "user.yaml"]
+
+
 def test_command_line_overrides_everything(tmp_path):
     f = write(tmp_path, "blend:\n  max_tracks: 20\n")
     s = load_settings(f, overrides={"blend.max_tracks": 30}, environ={})

@@ -405,14 +405,13 @@ def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     if _state.legacy_noted:
         return
     _state.legacy_noted = True
-    import os
-    from ..paths import CONFIG_ENV, Legacy, legacy_places, moved_config, moved_dirs
+    from ..paths import Legacy, config_env, legacy_places, moved_config, moved_dirs
     from ..tables import whole
     from ..wording import and_list
 
     def places(paths) -> str:  # "A and B", each path whole on its line
         return and_list(whole(p) for p in paths if p)
-    named = ((settings.get_path("cache.dir"), moved_dirs), (explicit_config or os.environ.get(CONFIG_ENV), moved_config))
+    named = ((settings.get_path("cache.dir"), moved_dirs), (explicit_config or config_env(), moved_config))
     moved = [str(place) for place, follow in named if place and follow(place)]
     if moved:
         _note(f"{places(moved)} moved to the standard places (`recommend config migrate`), "

@@ -80,7 +80,7 @@ def config_init_cmd(
     import os
     from .. import paths
     from ..store import atomic_write_text
-    target = Path(config or os.environ.get(paths.CONFIG_ENV) or paths.user_config_file()).expanduser()
+    target = Path(config or paths.config_env() or paths.user_config_file()).expanduser()
     real = Path(os.path.realpath(target))
     # a link to a file still to be made (a dotfiles folder's) is written through, to that file;
     # one going round in a loop is said as such by the read
