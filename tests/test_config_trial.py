@@ -474,6 +474,18 @@ def test_config_init_writes_the_example_once(tmp_path):
     assert bad.exit_code == 2 and not (tmp_path / "b.yaml").exists()
 
 
+def test_config_init_at_the_home_folder_of_an_unknown_user_is_one_line(tmp_path, monkeypatch):
+    """`config init --config ~nouser/c.yaml` stopped with "unexpected error: RuntimeError: Could not
+    determine home directory. (please report it)", exit 1, where every other command says it in one line."""
+    result = CliRunner().invoke(app, ["config", "init", "--config", "~nouser-xyz/c.yaml"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == ("error: --config: the path starts with the home folder of a user this "
+                                     "system does not know, got '~nouser-xyz/c.yaml'")
+    monkeypatch.setenv("RECOMMENDER_CONFIG", "~nouser-xyz/c.yaml")
+    result = CliRunner().invoke(app, ["config", "init"])
+    assert result.exit_code == 2 and "environment RECOMMENDER_CONFIG: the path starts with" in result.output
+
+
 def test_an_empty_client_id_names_the_file_that_set_it(tmp_path):
     """`client_id: ""` said "not connected to Spotify: set spotify.client_id in your config file",
     a key the file already sets, naming no file, and offered the demo."""
