@@ -449,8 +449,17 @@ def _known_home(value: Any, origin: str, dotted: str = "the path") -> None:
                               f"know, got {str(value)!r}") from None
 
 
+# half of a character: a `"\ud800"` escape in the file, or a byte of a variable that is not
+# UTF-8 (Python keeps it as U+DC80..U+DCFF); no file, log or request can write it
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
     """Check ``value`` against the type of ``default``; return it (ints widened to float)."""
+    if any(isinstance(v, str) and _SURROGATE.search(v) for v in (value if isinstance(value, list) else [value])):
+        # (it stopped a run later with "unexpected error: UnicodeEncodeError", the first time it was logged)
+        raise ConfigError(f"{origin}: {dotted} must be UTF-8 text, got {_shown(value, dotted)}, which holds half "
+                          "of a character or a byte of another encoding (a \\udXXX); write it in UTF-8")
     if dotted in PATH_KEYS:
         _known_home(value, origin, dotted)
     if dotted in NULLABLE_STRINGS:

@@ -78,6 +78,20 @@ def test_spaces_around_recommender_config_are_not_part_of_the_path(tmp_path, mon
     assert (tmp_path / "new.yaml").is_file() and sorted(p.name for p in tmp_path.iterdir()) == ["new.yaml", "user.yaml"]
 
 
+def test_text_that_is_not_utf8_is_refused_naming_its_key(tmp_path):
+    """A `"\\ud800"` escape in the file, or a variable holding a byte that is not UTF-8 (a Latin-1
+    folder name), was taken: the first log line or request that wrote it stopped the run with
+    "unexpected error: UnicodeEncodeError", exit 1 (a playlist name, after the playlist was asked for)."""
+    f = write(tmp_path, 'playlist:\n  name: "mix \\ud800"\n')
+    with pytest.raises(ConfigError, match=re.escape(f"{f}: line 2: playlist.name must be UTF-8 text, got 'mix \\ud800'")):
+        load_settings(f, environ={})
+    with pytest.raises(ConfigError, match=r"^environment RECOMMENDER_CACHE_DIR: cache.dir must be UTF-8 text, got '/x/caf\\udce9'"):
+        load_settings(environ={"RECOMMENDER_CACHE_DIR": "/x/caf\udce9"})
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={"SPOTIPY_CLIENT_SECRET": "zq\udce9xw"})
+    assert "spotify.client_secret must be UTF-8 text" in str(raised.value) and "zq" not in str(raised.value)
+
+
 def test_command_line_overrides_everything(tmp_path):
     f = write(tmp_path, "blend:\n  max_tracks: 20\n")
     s = load_settings(f, overrides={"blend.max_tracks": 30}, environ={})
