@@ -397,6 +397,9 @@ def _parse_yaml(text: str, path: Path, lines: dict[str, int] | None = None) -> d
         if "'\\t'" in problem and mark:  # PyYAML: "found character '\t' that cannot start any token"
             problem = (f"has a tab (column {mark.column + 1}): YAML indents, and separates a value from its key "
                        "or comment, with spaces only; replace the tab with spaces")
+        elif "double-quoted scalar" in context and "escape" in problem:  # "\q", "C:\Users": closed, not "never closed"
+            problem += (r" (in double quotes a backslash starts an escape: write \\ for one, or put the text in "
+                        "single quotes)")
         elif "quoted scalar" in context and start:  # PyYAML named the end of the file
             where, problem = f" line {start.line + 1}", "has a quote that is never closed"
         elif problem.startswith("found character") and "cannot start any token" in problem:

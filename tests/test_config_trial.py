@@ -285,6 +285,11 @@ def test_a_date_is_shown_as_written_with_a_hint(tmp_path):
     ("blend:\n  max_tracks: 30\n   max_per_artist: 2\n", "line 3 mapping values are not allowed here (the line is "
                                                           "indented more than the key above it, which has a value"),
     ("playlist:\n  name: @me\n", "(a value starting with @, ` or % needs quotes)"),
+    # a backslash in double quotes: the quote is closed, and it said "a quote that is never closed"
+    ('playlist:\n  name: "up \\o/"\n', "line 2 found unknown escape character 'o' (in double quotes a backslash "
+                                       "starts an escape: write \\\\ for one, or put the text in single quotes)"),
+    ('cache:\n  dir: "C:\\Users\\me"\n', "line 2 expected escape sequence of 8 hexadecimal numbers, but found 's' (in "
+                                          "double quotes a backslash starts an escape"),
 ])
 def test_a_yaml_syntax_error_says_what_to_change(tmp_path, text, expected):
     assert expected in refused(write(tmp_path, text))
