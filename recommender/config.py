@@ -353,10 +353,24 @@ def _key_lines(node: Any, prefix: str = "", out: dict[str, int] | None = None) -
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                dotted = f"{prefix}{key_node.value}"
+                dotted = f"{prefix}{_key_text(key_node)}"
                 out.setdefault(dotted, key_node.start_mark.line + 1)
                 _key_lines(value_node, dotted + ".", out)
     return out
+
+
+def _key_text(node: yaml.ScalarNode) -> str:
+    """A key as ``_merge`` names it: YAML's value of it (`on` is True, `~` None, `040` 40), not
+    its text, so that an unknown key of another type is found on its line."""
+    if node.tag == "tag:yaml.org,2002:str":
+        return node.value
+    loader = _UniqueKeyLoader("")
+    try:
+        return str(loader.construct_object(node, deep=True))
+    except (yaml.YAMLError, ValueError):
+        return node.value
+    finally:
+        loader.dispose()
 
 
 def _indented_under_a_value(text: str, line: int) -> bool:
@@ -579,6 +593,10 @@ def _merge(base: dict, over: dict, defaults: dict, origin: str, sources: dict, p
     for key, value in over.items():
         dotted = f"{prefix}{key}"
         here = _at(origin, lines, dotted)
+        if isinstance(key, bool) or key is None:  # `on:`, `~:` are YAML's true and null: "unknown key True"
+            read = "a bare yes, no, on or off as true or false" if key is not None else "a bare ~ as null"
+            turn = f"; to turn it on or off, write `{prefix}enabled: true` or `false`" if "enabled" in defaults else ""
+            raise ConfigError(f"{here}: unknown key {prefix}{_shown(key)} (YAML reads {read}){turn}")
         if not isinstance(key, str) or key not in defaults:
             raise ConfigError(f"{here}: unknown key {dotted}{_did_you_mean(key, defaults, prefix)}")
         if isinstance(defaults[key], dict):

@@ -295,6 +295,18 @@ def test_a_yaml_syntax_error_says_what_to_change(tmp_path, text, expected):
     assert expected in refused(write(tmp_path, text))
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("discovery:\n  on: false\n", ": line 2: unknown key discovery.true (YAML reads a bare yes, no, on or off as true or "
+                                  "false); to turn it on or off, write `discovery.enabled: true` or `false`"),
+    ("yes: 1\n", ": line 1: unknown key true (YAML reads a bare yes, no, on or off as true or false)"),
+    ("blend:\n  ~: 1\n", ": line 2: unknown key blend.null (YAML reads a bare ~ as null)"),
+])
+def test_a_key_yaml_reads_as_true_or_null_is_named_as_yaml_reads_it_on_its_line(tmp_path, text, expected):
+    """`on:` said "unknown key discovery.True" (Python's word), on no line, and `yes:` offered "did you mean tune?"."""
+    path = write(tmp_path, text)
+    assert refused(path) == f"{path}{expected}"
+
+
 def test_a_symlinked_config_file_stays_a_symlink(tmp_path):
     """A config file kept in a dotfiles folder and linked into place: `tune --write` replaced
     the link with a new file and left the real one as it was."""
