@@ -359,6 +359,26 @@ def _key_lines(node: Any, prefix: str = "", out: dict[str, int] | None = None) -
     return out
 
 
+MAX_VALUES = 100_000  # a settings file holds a few hundred; aliases of aliases multiply theirs
+
+
+def _too_many_values(node: Any) -> bool:
+    """Whether the composed document ``node`` holds more than ``MAX_VALUES`` values, its aliases
+    expanded: ten `*a` in `&b`, ten `*b` in `&c`... (a few hundred bytes) made the key walk and
+    an error's value billions long, and the command hung."""
+    count, stack = 0, [node]
+    while stack:
+        count += 1
+        if count > MAX_VALUES:
+            return True
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            stack.extend(part for pair in n.value for part in pair)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    return False
+
+
 def _key_text(node: yaml.ScalarNode) -> str:
     """A key as ``_merge`` names it: YAML's value of it (`on` is True, `~` None, `040` 40), not
     its text, so that an unknown key of another type is found on its line."""
@@ -394,6 +414,9 @@ def _parse_yaml(text: str, path: Path, lines: dict[str, int] | None = None) -> d
         loader = _UniqueKeyLoader(text)  # (checks the characters: a ReaderError)
         try:
             node = loader.get_single_node()
+            if node is not None and _too_many_values(node):
+                raise ConfigError(f"{path}: its aliases (*name) repeat values into more than {MAX_VALUES:,} of them, "
+                                  "which no settings file holds (one holds a few hundred); write the values out")
             if lines is not None:
                 lines.update(_key_lines(node))
             data = loader.construct_document(node) if node is not None else None

@@ -307,6 +307,30 @@ def test_a_key_yaml_reads_as_true_or_null_is_named_as_yaml_reads_it_on_its_line(
     assert refused(path) == f"{path}{expected}"
 
 
+def _aliases_of_aliases(levels: int, mapping: bool) -> str:
+    """A value of ten values, then of ten aliases of it, of ten aliases of that...: 10^levels values."""
+    if mapping:
+        value = "&a0 {" + ", ".join(f"k{j}: 1" for j in range(10)) + "}"
+        for i in range(1, levels):
+            value = f"&a{i} {{k0: {value}, " + ", ".join(f"k{j}: *a{i - 1}" for j in range(1, 10)) + "}"
+    else:
+        value = "&a0 [" + ", ".join(["x"] * 10) + "]"
+        for i in range(1, levels):
+            value = f"&a{i} [{value}, " + ", ".join([f"*a{i - 1}"] * 9) + "]"
+    return value
+
+
+@pytest.mark.parametrize("mapping", [False, True])
+def test_aliases_that_repeat_values_into_millions_are_refused_at_once(tmp_path, mapping):
+    """Ten `*a` in `&b`, ten `*b` in `&c`...: 600 bytes held 10^8 values, and every command hung
+    (the walk of the keys, or the value a type error shows, expanded them all)."""
+    path = write(tmp_path, f"blend:\n  max_tracks: {_aliases_of_aliases(6, mapping)}\n")  # a million (8: it hung)
+    assert refused(path) == (f"{path}: its aliases (*name) repeat values into more than 100,000 of them, which no "
+                             "settings file holds (one holds a few hundred); write the values out")
+    few = write(tmp_path, f"blend:\n  max_tracks: {_aliases_of_aliases(3, mapping)}\n")  # a thousand: the type is said
+    assert "blend.max_tracks must be a whole number, got " in refused(few)
+
+
 def test_a_symlinked_config_file_stays_a_symlink(tmp_path):
     """A config file kept in a dotfiles folder and linked into place: `tune --write` replaced
     the link with a new file and left the real one as it was."""
