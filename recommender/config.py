@@ -14,6 +14,7 @@ import functools
 import math
 import os
 import re
+import shlex
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -948,7 +949,7 @@ def exposed_secrets(settings: Settings) -> str:
     if not held or not mode & 0o077:
         return ""
     return (f"{user_file} holds {and_list(held)} and other users of this computer can read it "
-            f"(mode {mode:04o}); run `chmod 600 {user_file}`")
+            f"(mode {mode:04o}); run `chmod 600 {shlex.quote(str(user_file))}`")  # (macOS's folder has a space)
 
 
 def _anchor_to_file(data: dict, user_file: Path) -> str | None:

@@ -535,7 +535,8 @@ def _other_record(records: dict) -> str:
         return ""
     path = max(records, key=lambda k: str(records[k].get("at") or ""))
     from .safetext import visible
-    return f"; the last recorded one changed {visible(path)}: `recommend tune --undo --config {visible(path)}`"
+    import shlex  # a command to copy: a path with a space (macOS's Application Support) is one word of it
+    return f"; the last recorded one changed {visible(path)}: `recommend tune --undo --config {shlex.quote(visible(path))}`"
 
 
 def _undo_key(user_file: Path | str) -> str:

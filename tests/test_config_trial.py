@@ -361,6 +361,17 @@ def test_a_config_file_with_a_secret_readable_by_others_is_warned_about(tmp_path
     assert "cs-secret-2222" not in message
 
 
+def test_the_chmod_to_copy_names_a_config_file_in_a_folder_with_a_space_as_one_word(tmp_path):
+    """macOS keeps the file in "Library/Application Support": `chmod 600 /Users/me/Library/Application
+    Support/recommend/config.yaml` was two files to chmod, neither of them the config file."""
+    folder = tmp_path / "Application Support"
+    folder.mkdir()
+    f = write(folder, SECRET_FILE)
+    f.chmod(0o644)
+    message = config_module.exposed_secrets(load_settings(f, environ={}))
+    assert message.endswith(f"run `chmod 600 '{f}'`")
+
+
 def test_no_warning_without_a_secret_in_the_file(tmp_path):
     """A readable file without a secret, or whose secret comes from the environment, is fine."""
     f = write(tmp_path, "blend:\n  max_tracks: 20\n")

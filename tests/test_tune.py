@@ -599,6 +599,11 @@ def test_an_undo_of_another_config_file_names_the_one_the_last_write_changed(tmp
         undo_weights(mine, undo)
     assert str(err.value).endswith(f"; the last recorded one changed {other}: `recommend tune --undo --config {other}`")
     undo_weights(other, undo)  # (and that one undoes it)
+    spaced = tmp_path / "Application Support" / "other.yaml"  # macOS's folder: the command named two words
+    write_weights(spaced, {"content": 0.7}, undo_file=undo)
+    with pytest.raises(UsageError) as err:
+        undo_weights(mine, undo)
+    assert str(err.value).endswith(f": `recommend tune --undo --config '{spaced}'`")
 
 
 def test_an_undo_after_moving_to_another_computer_undoes_the_copied_file(tmp_path):
