@@ -109,6 +109,20 @@ def test_a_usage_error_is_one_line_naming_the_option_and_value(args, said, tmp_p
     assert one_line_error(args, tmp_path) == said
 
 
+@pytest.mark.parametrize("args", [["search", "--dataset", "", "night"], ["evaluate", "--dataset", ""],
+                                  ["config", "show", "--config", ""], ["--config=", "config", "show"]])
+def test_an_empty_file_name_is_refused_not_read_as_the_current_folder(args, tmp_path, monkeypatch):
+    """`--dataset "$FILE"` with FILE unset read every CSV file of the current folder as the
+    library, exit 0; `--config ''` said "<the current folder>: cannot read (Is a directory)"."""
+    import shutil
+    from pathlib import Path
+    shutil.copy(Path(__file__).parent / "fixtures" / "tidy_small.csv", tmp_path / "songs.csv")
+    monkeypatch.chdir(tmp_path)
+    option = next(a for a in args if a.startswith("--")).rstrip("=")
+    said = one_line_error(args, tmp_path)
+    assert said.startswith(f"error: {option}{'/-c' if option == '--config' else ''} needs a file name, got ''"), said
+
+
 @pytest.mark.parametrize("command, option, shown", [("tune", "--folds", "[1<=x<=20]"),
                                                   ("evaluate", "--top-n", "[1<=x<=1000]")])
 def test_the_help_gives_the_range_an_option_takes(command, option, shown):

@@ -135,8 +135,17 @@ app.add_typer(moods_app, name="moods")
 log = logging.getLogger("recommender")
 
 # ----- shared options (declared once) -----------------------------------------------------------
+def _file_to_read(value: str) -> Path:
+    """A file a command reads (``--config``, ``--dataset``, ``import features FILE``). An empty
+    name, a script's unset variable (`--dataset "$FILE"`), is refused, exit 2: it was the current
+    folder, and `--dataset ''` read every CSV file there as the library."""
+    if not value:
+        raise typer.BadParameter("needs a file name")
+    return Path(value)
+
+
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="User config file (YAML).",
-                                                   show_default=False)]
+                                                   show_default=False, parser=_file_to_read, metavar="<path>")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables: only errors, `note:` lines (a recovery, a new playlist) and --json output.")]
 # the same for a command that prints no JSON (its help offered "--json output" it refuses)
 QuietNoJsonOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables: only errors and `note:` lines.")]
@@ -562,7 +571,8 @@ def _library_settings(config: Path | None):
 
 ExploreDatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Use a playlist data file (the "
                                                                               "formats evaluate reads) instead of "
-                                                                              "your cache.")]
+                                                                              "your cache.", parser=_file_to_read,
+                                                          metavar="<path>")]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the sample library (pulled once through the built-in "
                                                       "stand-in; no Spotify account needed).")]
 

@@ -9,12 +9,14 @@ import typer
 
 from ..config import MAX_FOLDS, MAX_TOP_N
 from ..errors import UsageError
-from .base import ConfigOpt, JsonOpt, QuietOpt, VerboseOpt, _file_to_write, _logging, _settings, _source, command
+from .base import (ConfigOpt, JsonOpt, QuietOpt, VerboseOpt, _file_to_read, _file_to_write, _logging, _settings, _source,
+                   command)
 from .output import _Bar, _console, _echo, _echo_wrapped, _interactive, _note, _print_json, _state, _table
 
 
 DatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Use a playlist CSV (benchmark or "
-                                                                     "Exportify format) instead of your cache.")]
+                                                                     "Exportify format) instead of your cache.",
+                                                   parser=_file_to_read, metavar="<path>")]
 SplitOpt = Annotated[str, typer.Option("--split", help="With --dataset: dev, holdout or all (a fixed sha1 split of the "
                                                   "playlists; README, Evaluation).")]
 FeaturesOpt = Annotated[str, typer.Option("--features", help="With --dataset: restricted (what a personal app gets) "
