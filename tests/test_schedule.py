@@ -334,6 +334,21 @@ def test_a_table_crontab_refuses_is_said_with_its_reason(fake_crontab, tmp_path,
     assert not fake_crontab.exists()
 
 
+@pytest.mark.parametrize("print_only", [True, False])
+def test_a_config_piped_to_schedule_install_is_refused_saying_to_save_it_to_a_file(tmp_path, print_only):
+    """`... | recommend schedule install --config /dev/stdin` said "/proc/123/fd/pipe:[456]: file not
+    found": a scheduled run cannot read a pipe, and the message named neither the pipe nor what to do."""
+    import sys
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "c"), "XDG_STATE_HOME": str(tmp_path / "s"),
+           "XDG_CACHE_HOME": str(tmp_path / "k"), "RECOMMENDER_TEST_CRONTAB": str(tmp_path / "tab"), "PATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "recommender", "schedule", "install", "--config", "/dev/stdin",
+                           *(["--print"] if print_only else [])], input="blend:\n  max_tracks: 30\n",
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == ("error: --config /dev/stdin is a pipe or a device, not a file, which a scheduled run cannot "
+                           "read: save the settings to a file and give that\n")
+
+
 def test_missing_crontab_program_suggests_print(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RecommenderError, match="schedule install --print"):

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ..errors import UsageError
 from ..safetext import visible
 from .base import ConfigOpt, _settings, command, schedule_app
 from .output import _echo, _echo_wrapped, _err, _note, _state
@@ -32,6 +33,10 @@ def schedule_install_cmd(
     expr = schedule.validate_cron(at) if at is not None else schedule.configured_cron(settings)
     exe = schedule.default_executable()
     cfg = (config or _state.config or settings.user_file)
+    # `--config /dev/stdin` from a pipe (it said "/proc/123/fd/pipe:[456]: file not found"), a device
+    if cfg and Path(cfg).exists() and not Path(cfg).is_file():
+        raise UsageError(f"--config {cfg} is a pipe or a device, not a file, which a scheduled run cannot read: "
+                         "save the settings to a file and give that")
     cfg = Path(cfg).resolve() if cfg else None
     # one directory (cache.dir, RECOMMENDER_CACHE_DIR, a checkout's cache/) is passed on the line;
     # the platform state and cache dirs are found again by the scheduled run itself
