@@ -315,6 +315,7 @@ def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable
         data = CommentedMap()
     secrets = _secret_values(data)
     places = _places(data)
+    merged = _merged_into(data)
     in_place: list[tuple[Any, str, Any, Any]] = []  # (mapping, key, old, new): of keys the file sets
     reshaped = False  # a key added or taken out
     # the comment lines after a mapping's last line, taken off it as a key is added after that line
@@ -342,6 +343,13 @@ def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable
             trail.append((node, part))
             node = child
         else:
+            also = [p for p in _inheritors(merged, node, last) if values.get(f"{p}.{last}", DELETE) is DELETE]
+            if also:  # `year: {<<: *content}`: year's weight was content's, and changed with it unsaid
+                one = len(also) == 1
+                raise ConfigError(f"{path}: {and_list(also)} {'takes its' if one else 'take their'} {last} from "
+                                  f"{'.'.join(parents)} (<<: *anchor): changing {dotted} would change "
+                                  f"{'it' if one else 'them'} too; write {last} in {'it itself' if one else 'each of them'}, "
+                                  "then run this again; nothing was changed")
             if value is not DELETE:
                 new = _read_as_text(value(node.get(last)) if callable(value) else value)
                 if last in node:
@@ -487,6 +495,31 @@ def _places(data: Any, where: str = "", out: dict[int, list[str]] | None = None)
                 out.setdefault(id(child), []).append(place)
                 if not seen:  # an alias of a mapping above it would go round for ever
                     _places(child, place, out)
+    return out
+
+
+def _merged_into(data: Any, where: str = "", out: dict[int, list[tuple[str, Any]]] | None = None,
+                 seen: set[int] | None = None) -> dict[int, list[tuple[str, Any]]]:
+    """The mappings each mapping of the file is merged into (``year: {<<: *content}``), by the
+    merged mapping's id: (the place of the one merging it, that mapping)."""
+    out, seen = ({} if out is None else out), (set() if seen is None else seen)
+    if isinstance(data, dict) and id(data) not in seen:
+        seen.add(id(data))
+        for key, child in data.items():
+            if isinstance(child, dict):
+                place = f"{where}.{key}" if where else str(key)
+                for source in getattr(child, "merge", None) or ():
+                    out.setdefault(id(source), []).append((place, child))
+                _merged_into(child, place, out, seen)
+    return out
+
+
+def _inheritors(merged: dict[int, list[tuple[str, Any]]], node: Any, key: str) -> list[str]:
+    """The places whose ``key`` is ``node``'s through a merge (they do not set it themselves)."""
+    out = []
+    for place, mapping in merged.get(id(node), []):
+        if key not in getattr(mapping, "_ok", mapping):
+            out += [place, *_inheritors(merged, mapping, key)]
     return out
 
 

@@ -657,6 +657,22 @@ def test_text_written_over_quoted_text_keeps_its_kind_of_quotes_and_its_comment(
     assert (settings.playlist.name, settings.playlist.description) == ('Say "hi"', "It's late")
 
 
+def test_a_write_to_a_mapping_merged_into_another_is_refused_naming_the_one_that_would_change_too(tmp_path):
+    """`year: {<<: *content}` takes content's weight: a write of scorers.content.weight (the web app's
+    Save of one slider, tune's of a scorer it does not fix) changed year's too, and the diff showed one line."""
+    text = "scorers:\n  content: &c\n    weight: 1\n  year:\n    <<: *c\n    bandwidth: 1\n"
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        set_values(path, {"scorers.content.weight": 2.0})
+    assert str(raised.value) == (f"{path}: scorers.year takes its weight from scorers.content (<<: *anchor): changing "
+                                 "scorers.content.weight would change it too; write weight in it itself, then run this "
+                                 "again; nothing was changed")
+    assert path.read_text() == text
+    set_values(path, {"scorers.content.weight": 2.0, "scorers.year.weight": 0.5})  # year's own weight written too: fine
+    settings = load_settings(path, environ={})
+    assert (settings.scorers.content.weight, settings.scorers.year.weight) == (2.0, 0.5)
+
+
 def test_a_comment_at_the_end_of_the_file_stays_at_its_end_when_a_section_is_added(tmp_path):
     """One write adding a key to the last section and a new section after it (the web app's Save
     of a weight and the new-music share, `schedule install`) put `# vim: set ft=yaml`, the file's
