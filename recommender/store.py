@@ -635,17 +635,28 @@ PLAYLIST_SHAPE: dict[str, Any] = {"id": str, "name": str, "last_written": IDS, "
 DISCOVERY_SHAPE: dict[str, Any] = {"artists_checked": dict, "albums_by_artist": dict}  # the manifest's "discovery"
 
 
+def fits(value: Any, shape: Any) -> bool:
+    """Whether ``value``, read back from JSON, has ``shape``: a type, None, a tuple of
+    alternatives, ``IDS`` (a list of strings), [shape] (a list of such), {field: shape} (an
+    object whose fields have those shapes, a field it lacks read as None) or a test of it. The
+    manifest's (``MANIFEST_SHAPE``) and the open-data answers' (``services.cache.SHAPES``)."""
+    if isinstance(shape, tuple):
+        return any(fits(value, s) for s in shape)
+    if shape is None:
+        return value is None
+    if isinstance(shape, str):  # IDS
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if isinstance(shape, list):
+        return isinstance(value, list) and all(fits(v, shape[0]) for v in value)
+    if isinstance(shape, dict):
+        return isinstance(value, dict) and all(fits(value.get(k), s) for k, s in shape.items())
+    if isinstance(shape, type):
+        return isinstance(value, shape)
+    return bool(shape(value))
+
+
 def _check_manifest(data: dict[str, Any]) -> None:
     """ValueError naming the first key whose value has not the shape the tool reads."""
-    def fits(value: Any, shape: Any) -> bool:
-        if isinstance(shape, tuple):
-            return any(fits(value, s) for s in shape)
-        if shape is None:
-            return value is None
-        if shape == IDS:
-            return isinstance(value, list) and all(isinstance(v, str) for v in value)
-        return isinstance(value, shape)
-
     for key, value in data.items():
         shape = MANIFEST_SHAPE.get(key.split(":")[0])
         if shape is None:

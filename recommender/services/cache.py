@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import make_dirs
 from ..isotime import time_or_none, utc_now, younger_than
-from ..store import atomic_write_text
+from ..store import atomic_write_text, fits
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +158,10 @@ def ttl_days(settings) -> dict[str, float]:
                                        "popularity", "search", "tracks", "canonical", ALBUM_TRACKS)}}
 
 
-# What each kind of answer is kept as (``fits``): a type, None, a tuple of alternatives, [shape]
-# (a list of such), {field: shape} (an object whose fields have those shapes, a field it lacks
-# read as None, as the code reads it) or a test. An answer of another shape (a hand edit, damage
-# that is still JSON) is not used but asked again: used, it crashed every refresh (exit 1, an
-# IndexError or a TypeError) until it aged out, up to 30 days.
+# What each kind of answer is kept as (``store.fits``: a field an object lacks reads as None, as
+# the code reads it). An answer of another shape (a hand edit, damage that is still JSON) is not
+# used but asked again: used, it crashed every refresh (exit 1, an IndexError or a TypeError)
+# until it aged out, up to 30 days.
 def _id(value: Any) -> bool:
     return isinstance(value, str) and value != ""
 
@@ -181,21 +180,6 @@ SHAPES: dict[str, Any] = {
     "isrc": (dict, None), "tracks": (_TRACK_ROW, None),
     ARTIST_ALBUMS: [_id], ALBUM_TRACKS: [_TRACK_ROW], REDIRECTS: _id,
 }
-
-
-def fits(value: Any, shape: Any) -> bool:
-    """Whether ``value`` has ``shape`` (``SHAPES``)."""
-    if isinstance(shape, tuple):
-        return any(fits(value, s) for s in shape)
-    if shape is None:
-        return value is None
-    if isinstance(shape, list):
-        return isinstance(value, list) and all(fits(v, shape[0]) for v in value)
-    if isinstance(shape, dict):
-        return isinstance(value, dict) and all(fits(value.get(k), s) for k, s in shape.items())
-    if isinstance(shape, type):
-        return isinstance(value, shape)
-    return bool(shape(value))
 
 
 def answer_cache(settings, frames_dir: Path | str | None = None) -> AnswerCache:
