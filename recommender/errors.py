@@ -203,20 +203,24 @@ class StorageError(RecommenderError):
 
     exit_code = 7
 
-    STORAGE_ERRNOS = frozenset({28, 122, 30, 13, 1})  # ENOSPC, EDQUOT, EROFS, EACCES, EPERM
+    # ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EISDIR (a folder where a file goes: the run log's or
+    # the lock's was exit 1, "unexpected error", after the playlist was written)
+    STORAGE_ERRNOS = frozenset({28, 122, 30, 13, 1, 21})
     HINTS = {28: "the disk is full: free some space and run again",
              122: "the disk quota is used up: free some space and run again",
              30: "the file system is read-only: make it writable again (a disk the system remounted "
                  "read-only after an error needs a check first), or set `cache.dir` to a folder on a "
                  "writable disk (then `recommend schedule install` again), and run again",
-             13: "check the permissions of the folder", 1: "check the permissions of the folder"}
+             13: "check the permissions of the folder", 1: "check the permissions of the folder",
+             21: "a folder is where the file goes: move it away and run again"}
 
     @classmethod
     def matches(cls, exc: BaseException) -> bool:
         return isinstance(exc, OSError) and exc.errno in cls.STORAGE_ERRNOS
 
     CHOSEN_HINTS = {30: "the file system is read-only: name a file on a writable disk",
-                    13: "name a file in a folder you can write", 1: "name a file in a folder you can write"}
+                    13: "name a file in a folder you can write", 1: "name a file in a folder you can write",
+                    21: "it names a folder: name a file"}
 
     @classmethod
     def from_os_error(cls, exc: OSError, path: object = None, chosen: bool = False) -> "StorageError":
@@ -228,7 +232,7 @@ class StorageError(RecommenderError):
         hint = (chosen and cls.CHOSEN_HINTS.get(exc.errno)) or cls.HINTS.get(exc.errno, "")
         if where is None:  # no file named: the command's output (`> /dev/full`) as well as a file
             return cls(f"cannot write the output or a local file: {reason}" + (f" ({hint})" if hint else ""))
-        kept = "; the previous version is kept" if os.path.lexists(str(where)) else ""
+        kept = "; the previous version is kept" if os.path.lexists(str(where)) and not os.path.isdir(str(where)) else ""
         return cls(f"cannot write {where}: {reason}" + (f" ({hint}{kept})" if hint else ""))
 
 

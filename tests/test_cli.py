@@ -302,6 +302,20 @@ def test_status_after_a_run(logged_in):
     assert out["login"]["state"] in {"valid", "expired"}
 
 
+@pytest.mark.parametrize("place", ["runs.jsonl", "recommend.lock"])
+def test_a_folder_in_the_place_of_the_run_log_or_the_lock_is_exit_7_naming_it(logged_in, place):
+    """A folder where the run log or the lock file goes ended the build, its playlist written, in
+    "unexpected error: IsADirectoryError ... please report it", exit 1: it is a local file that
+    cannot be written (exit 7), named, with what to do."""
+    server, env, cache = logged_in
+    (cache / place).mkdir(parents=True)
+    result = run(["build-playlist", "--quiet"], env)
+    assert result.exit_code == 7, result.stderr
+    said = " ".join(result.stderr.split())
+    assert f"{cache / place}" in said and "a folder is where the file goes: move it away" in said
+    assert "unexpected" not in said and "previous version is kept" not in said
+
+
 def test_status_says_what_the_last_discovery_found(logged_in):
     """build-playlist's "no candidate is new to you (`recommend status` says what the last
     discovery found)" sent you to a status that said nothing of discovery."""
