@@ -957,6 +957,9 @@ def _anchor_to_file(data: dict, user_file: Path) -> str | None:
     whatever directory the command happens to run from (cron's is $HOME). Returns that
     relative value as written (None when there is none)."""
     value = (data.get("cache") or {}).get("dir")
+    if isinstance(value, str) and value and not value.strip():  # it was a folder named "   " beside the file
+        raise ConfigError(f"{user_file}: cache.dir must name a folder (~/music-data), or be left out for the "
+                          f"standard places, got {value!r}")
     if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
         data["cache"]["dir"] = str(Path(user_file).expanduser().absolute().parent / value)
         return value

@@ -389,3 +389,13 @@ def test_a_max_tracks_below_the_default_min_tracks_is_named_at_its_own_line(tmp_
     with pytest.raises(ConfigError) as err:
         load_settings(f, environ={})
     assert str(err.value) == f"{f}: line 3: blend.min_tracks (10) is larger than blend.max_tracks (3)"
+
+
+def test_a_cache_dir_of_spaces_alone_in_a_config_file_is_refused_naming_it(tmp_path):
+    """`cache.dir: "   "` put the data in a folder named with three spaces beside the file (the
+    same value in RECOMMENDER_CACHE_DIR counts as unset, and `schedule.log_file: "   "` is refused)."""
+    f = write(tmp_path, 'cache:\n  dir: "   "\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(f, environ={})
+    assert str(err.value) == f"{f}: cache.dir must name a folder (~/music-data), or be left out for the standard places, got '   '"
+    assert not (tmp_path / "   ").exists()
