@@ -701,6 +701,17 @@ def test_bad_request_bodies_are_400_with_a_clear_message(session, server, body, 
     assert r.status_code == status and says in r.json()["error"]
 
 
+@pytest.mark.parametrize("path", [p for p, form in POSTS if form is None])
+def test_a_json_body_nested_too_deeply_is_a_400_not_a_bug(session, server, path, caplog):
+    # before: json.loads raised RecursionError, which json_action did not catch: a 500, logged as a bug
+    ctx, sec, base = server
+    before = list(ctx.calls)
+    for body in (b"[" * 100_000, b'{"weights": ' + b"[" * 5_000 + b"]" * 5_000 + b"}"):
+        r = session.post(base + path, data=body, timeout=10, headers={"X-CSRF-Token": sec.csrf, "Content-Type": "application/json"})
+        assert r.status_code == 400 and r.json() == {"error": "the request body is nested too deeply"}
+    assert ctx.calls == before and "RecursionError" not in caplog.text
+
+
 def test_a_bug_raising_valueerror_is_not_passed_off_as_bad_input(session, server, caplog):
     # before: any ValueError/TypeError inside the call was answered 400 with pandas' words
     # and never logged

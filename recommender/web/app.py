@@ -407,6 +407,8 @@ class _Site:
             body = await request.json()
         except ValueError:  # not JSON, not UTF-8
             return JSONResponse({"error": "the request body is not JSON"}, status_code=400)
+        except RecursionError:  # [[[[...: JSON, but Python's parser gives up (it was a 500, logged as a bug)
+            return JSONResponse({"error": "the request body is nested too deeply"}, status_code=400)
         if not isinstance(body, dict):
             return JSONResponse({"error": "the request body must be a JSON object"}, status_code=400)
         try:
