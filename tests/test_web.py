@@ -27,7 +27,7 @@ import requests  # noqa: E402
 
 from recommender.errors import LockHeld, UsageError  # noqa: E402
 from recommender.jobs import BuildResult  # noqa: E402
-from recommender.web.app import Security, create_app  # noqa: E402
+from recommender.web.app import CATCH_ALL, Security, create_app  # noqa: E402
 from recommender.web.server import bind  # noqa: E402
 from recommender.web.context import plan_of  # noqa: E402
 
@@ -350,6 +350,24 @@ def test_an_address_no_page_has_is_a_page_of_the_app_saying_so(session, server):
     assert requests.get(base + "/wieghts", timeout=10).status_code == 403  # without the session: refused first
 
 
+def test_an_address_asked_with_a_method_it_does_not_take_is_a_405_and_an_unknown_one_a_404_whatever_the_method(session, server):
+    # before: a GET of a POST endpoint said "no page" (404), and a POST to a typo "Method Not Allowed" in plain text
+    ctx, sec, base = server
+    before = list(ctx.calls)
+    r = session.get(base + "/api/weights/save", timeout=10)
+    assert (r.status_code, r.headers["allow"]) == (405, "POST")
+    assert r.json() == {"error": "'/api/weights/save' takes POST, not GET"}
+    r = session.post(base + "/weights", data={"csrf": sec.csrf}, timeout=10, allow_redirects=False)
+    assert (r.status_code, r.headers["allow"]) == (405, "GET, HEAD") and "text/html" in r.headers["content-type"]
+    assert "&#39;/weights&#39; takes GET or HEAD, not POST" in r.text and 'href="/next"' in r.text
+    for method in ("POST", "PUT", "DELETE"):
+        r = session.request(method, base + "/api/nosuch", json={}, headers={"X-CSRF-Token": sec.csrf}, timeout=10)
+        assert r.status_code == 404 and r.json() == {"error": "'/api/nosuch' is no page of recommend web"}, method
+        r = session.request(method, base + "/wieghts/", data={"csrf": sec.csrf}, timeout=10, allow_redirects=False)
+        assert r.status_code == 404 and "&#39;/wieghts/&#39; is no page of recommend web" in r.text, method
+    assert ctx.calls == before
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1:9000", "localhost:9000", "[::1]:9000", "LOCALHOST"])
 def test_a_forwarded_port_opens_the_app_and_its_pages_can_steer(server, host):
     """Through an SSH tunnel or an editor's port forwarding the browser reaches the app at another
@@ -543,7 +561,7 @@ def test_every_post_route_is_in_the_csrf_list():
     from starlette.routing import Route
     app = create_app(StubContext(), Security())
     posts = {r.path for r in app.routes if isinstance(r, Route) and "POST" in (r.methods or ())}
-    assert posts == {p for p, _ in POSTS}
+    assert posts - {CATCH_ALL} == {p for p, _ in POSTS}  # (an address no page has: it answers 404 or 405, changing nothing)
 
 
 def test_publish_failure_shows_exit_code(session, server):

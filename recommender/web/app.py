@@ -33,7 +33,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import RecommenderError, StorageError, UsageError
@@ -47,6 +47,8 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("discovery", "Discovery"), ("map", "Taste map"), ("moods", "Moods"),
          ("search", "Search"), ("similar", "Similar"), ("runs", "Runs")]
+CATCH_ALL = "/{path:path}"  # (the route of an address no other route answers: ``not_found``)
+ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 LOOPBACK = re.compile(r"(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?", re.IGNORECASE)  # a Host header
 
 
@@ -318,14 +320,23 @@ class _Site:
         """An address no page has (a typo, an old bookmark): a page of the app saying so, with
         its menu, not a bare "Not Found"; the scripts' JSON under /api/."""
         path = request.url.path
-        if len(path) > 1 and path.endswith("/"):  # "/next/": the page, as Starlette's own redirect did
-            # (it sent "//next/" to the host "next" and dropped "/search/?q=love"'s query)
+        if request.method in ("GET", "HEAD") and len(path) > 1 and path.endswith("/"):  # "/next/": the page, as
+            # Starlette's own redirect did (it sent "//next/" to the host "next" and dropped "/search/?q=love"'s query)
             return RedirectResponse(_here(path.rstrip("/"), request.url.query), status_code=307)
-        message = f"{path!r} is no page of recommend web"
+        # an address of the app asked with another method: a 405 naming those it takes (a GET of /api/weights/save
+        # said "no page", and a POST to an address no page has "Method Not Allowed")
+        allowed = sorted({m for r in self.app.routes if isinstance(r, Route) and r.path != CATCH_ALL
+                          and r.matches(request.scope)[0] is Match.PARTIAL for m in r.methods or ()})
+        status, message = 404, f"{path!r} is no page of recommend web"
+        if allowed:
+            status, message = 405, f"{path!r} takes {' or '.join(allowed)}, not {request.method}"
+        headers = {"Allow": ", ".join(allowed)} if allowed else None
         if path.startswith("/api/"):
-            return JSONResponse({"error": message}, status_code=404)
-        return self.render(request, "problem.html", status=404, heading="No such page", message=message,
-                           advice="Pick a page in the menu above.")
+            return JSONResponse({"error": message}, status_code=status, headers=headers)
+        response = self.render(request, "problem.html", status=status, heading="No such page" if status == 404
+                               else "Not asked that way", message=message, advice="Pick a page in the menu above.")
+        response.headers.update(headers or {})
+        return response
 
     async def to_next_page(self, request: Request) -> Response:
         """A GET of a steer's or Publish's address (typed, or from the history): the Next page, not
@@ -477,7 +488,7 @@ class _Site:
             Route("/api/map/export", self.api_export, methods=["POST"]),
             Route("/api/moods/export", self.api_mood_export, methods=["POST"]),
             Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
-            Route("/{path:path}", self.not_found),  # last: what no route above answers
+            Route(CATCH_ALL, self.not_found, methods=ANY_METHOD),  # last: what no route above answers
         ]
 
     async def guard(self, request: Request, call_next):
