@@ -1640,6 +1640,31 @@ def test_blocking_an_artist_whose_name_ends_in_a_space_or_line_break_blocks_that
     assert ctx.settings.candidates.blocklist_artists == [blocked]
 
 
+@pytest.mark.parametrize("tail", [" ", "\n", "only spaces"])
+def test_the_undo_of_a_block_of_a_name_ending_in_a_space_or_line_break_unblocks_that_artist(standin, tmp_path, tail):
+    # The block wrote the name whole ("Band "), but its message's Undo sent it back trimmed ("Band"):
+    # "not unblocked: the artist is not in candidates.blocklist_artists", the artist blocked for good
+    # (a name of spaces only had no Undo at all)
+    import html as htmlmod
+    for artist in standin.account.artists.values():
+        artist["name"] = "   " if tail == "only spaces" else artist["name"] + tail
+    ctx = standin_context(standin, tmp_path)
+    first = ctx.preview().table["track_id"].iloc[0]
+    aid = str(ctx.library().tracks.set_index("track_id").loc[first, "artist_ids"][0])
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "track": first, "artist_id": aid},
+                   timeout=60)
+        assert "blocked the artist" in r.text and len(ctx.settings.candidates.blocklist_artists) == 1
+        undo = re.search(r'<form method="post" action="/next/steer" id="undo-block" class="undo">(.*?)</form>', r.text, re.S)
+        assert undo is not None, "no Undo"
+        sent = {n: re.sub(r"\r\n|\r|\n", "\r\n", htmlmod.unescape(v))  # as a browser posts it: line breaks CR LF
+                for n, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', undo.group(1))}
+        r = s.post(base + "/next/steer", data={**sent, "action": "unblock"}, timeout=60)
+        assert "unblocked the artist" in r.text, r.text
+    assert ctx.settings.candidates.blocklist_artists == []
+
+
 def test_a_block_from_a_page_whose_track_left_the_library_still_blocks_the_artist_by_its_id(standin, tmp_path):
     # The page was opened, then the track left the cache (a refresh): the block took the form's
     # name, which a browser sends with each line break made CR LF, and blocked no one. The artist

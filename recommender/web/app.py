@@ -307,8 +307,8 @@ class _Site:
             msg, undo = f"error: {web_words(str(exc))}", None
         # which track (name, by: its artists) or artist, refused or not: the focus is then on the row now
         # in its place, which names another. Apart from the message, each name in its own isolate
-        if action in ("block", "unblock"):
-            named, by = artist.strip(), ""
+        if action in ("block", "unblock"):  # whole, as blocked: its Undo sends it back ("Band " trimmed unblocked no one)
+            named, by = artist, ""
         else:
             named = (known.get("name") or str(form.get("name") or form.get("artist") or "")).strip()
             by = (known.get("by") or str(form.get("by") or "")).strip() if named else ""
