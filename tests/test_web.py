@@ -1613,6 +1613,21 @@ def test_a_page_with_no_library_or_login_says_to_try_the_web_apps_demo_not_the_c
         assert "`recommend web --demo`" in text and "build-playlist --demo" not in text, page
 
 
+def test_the_runs_page_offers_the_web_apps_demo_for_a_publish_before_any_login(tmp_path):
+    # the Next page said `recommend web --demo` of the failed Publish, and the Runs page's run log, beside it,
+    # offered `recommend build-playlist --demo`: the run log's message as the CLI recorded it
+    import html
+    from recommender.config import load_settings
+    from recommender.web.context import WebContext
+    ctx = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        assert s.post(base + "/next/publish", data={"csrf": sec.csrf}, timeout=30).status_code == 200
+        runs = html.unescape(s.get(base + "/runs", timeout=30).text)
+    assert "not connected to Spotify" in runs and "build-playlist (web)" in runs
+    assert "`recommend web --demo`" in runs and "build-playlist --demo" not in runs
+
+
 @pytest.mark.parametrize("tail", [" ", "\n", "only spaces"])
 def test_blocking_an_artist_whose_name_ends_in_a_space_or_line_break_blocks_that_artist(standin, tmp_path, tail):
     # The block wrote the library's name with its ends trimmed ("Band", not "Band " or "Band\n"),

@@ -1052,7 +1052,10 @@ class WebContext:
         # what `recommend status` warns of too: work left half done
         info["warnings"] += list(state_warnings(info).values())
         # as `recommend status` says them: UTC minutes, dry runs marked (the template), requests
-        info["runs"] = [{**r, "when": shown_text(r.get("when"))} for r in info.pop("last_runs")]
+        # and as the pages say their errors: the sample library tried with `recommend web --demo` (``web_words``)
+        info["runs"] = [{**r, "when": shown_text(r.get("when")),
+                         **({"message": web_words(r["message"])} if isinstance(r.get("message"), str) else {})}
+                        for r in info.pop("last_runs")]
         info["cache"]["fetched_at"] = shown_text(info["cache"]["fetched_at"])
         info["login"]["expires_at"] = shown_text(info["login"]["expires_at"])
         info["evaluation"] = self.last_evaluation
