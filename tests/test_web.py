@@ -707,6 +707,21 @@ def test_a_full_disk_is_said_in_one_line_like_the_cli_says_it(session, server):
                      "and run again)"  # (no file there: no "previous version is kept")
 
 
+def test_a_full_disk_behind_a_json_endpoint_is_a_507_as_behind_a_form():
+    # a Save on a full disk: the write's StorageError (atomic_write's, naming the file) was answered 400 Bad
+    # Request, as if the page had sent something wrong; an OSError of a full disk reaching the app is a 507
+    from recommender.errors import StorageError
+
+    class FullDisk(StubContext):
+        def save_weights(self, weights, new_share=None, version=None):
+            raise StorageError.from_os_error(OSError(28, "No space left on device"), "/x/config.yaml", chosen=True)
+    with serving(FullDisk()) as (sec, base):
+        r = entered(sec, base).post(base + "/api/weights/save", json={"weights": {"content": 1}}, timeout=10,
+                                    headers={"X-CSRF-Token": sec.csrf})
+    assert r.status_code == 507 and r.json()["exit_code"] == 7
+    assert r.json()["error"].startswith("cannot write /x/config.yaml: No space left on device (the disk is full")
+
+
 @pytest.mark.parametrize("body, status, says", [
     (b"not json", 400, "JSON"), (b"[1]", 400, "JSON object"),
     (b'{"cluster": "x"}', 400, "cluster must be a whole number"), (b'{"cluster": 1.5}', 400, "whole number"),

@@ -217,8 +217,9 @@ class _Site:
         return run
 
     def error_json(self, exc: RecommenderError) -> JSONResponse:
+        # a file that cannot be written (a full disk) is no bad input: 507, as ``guard`` answers the OSError itself
         return JSONResponse({"error": web_words(str(exc)), "exit_code": exc.exit_code},
-                            status_code=getattr(exc, "http_status", 400))
+                            status_code=getattr(exc, "http_status", 507 if isinstance(exc, StorageError) else 400))
 
     # ----- pages ---------------------------------------------------------------------------
     async def index(self, request: Request) -> Response:
