@@ -40,6 +40,7 @@ SPECIAL_FIELDS = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0
                   "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *",
                   "@annually": "0 0 1 1 *"}
 SPECIALS = set(SPECIAL_FIELDS)
+REBOOT = "@reboot"  # cron's special without times (not one `--at` takes: a line edited by hand may have it)
 ALLOWED_FIELD_CHARS = set("0123456789*,-/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
 # Test-only, not for users (so not in README): the crontab file `recommend status` reads instead
@@ -632,7 +633,8 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
         return {**found, "state": "not installed"}
     found = {**found, "source": "crontab"}
     job = next(iter(CronTab(tab=line)))  # parsed once: the program, the mark, enabled or not
-    expr = _expression(line) or " ".join(str(s) for s in job.slices)
+    # (@reboot, edited in by hand, has no times: its slices read "* * * * *", a run every minute)
+    expr = _expression(line) or (REBOOT if str(job.slices) == REBOOT else " ".join(str(s) for s in job.slices))
     assigned, words = _command_words(job.command)
     gone, config = missing_program(words), missing_config(words)
     found.update(line=line, cron=expr, missing_program=str(gone) if gone else None,
@@ -647,7 +649,9 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
         if split:
             found["warnings"].append(split)
         at = now or utc_now()  # one clock for both readings
-        coming = upcoming(expr, at, zone)
+        coming = upcoming(expr, at, zone) if expr != REBOOT else None
+        if expr == REBOOT:
+            found["next_run_note"] = "cron starts it when the computer starts"
         if coming is not None:
             notes = [coming[1]] if coming[1] else []
             plain = upcoming(expr, at) if zone is not None else coming

@@ -163,7 +163,9 @@ def missed_runs(schedule: Mapping[str, Any], since: datetime, now: datetime) -> 
     does not run, or the computer is off or asleep at that time (cron does not catch up)."""
     from zoneinfo import ZoneInfo
 
-    from .schedule import upcoming
+    from .schedule import REBOOT, upcoming
+    if schedule.get("cron") == REBOOT:  # started at each boot: no time cron was due at
+        return None
     try:
         zone = ZoneInfo(schedule["cron_tz"]) if schedule.get("cron_tz") else None
         first = upcoming(schedule["cron"], since, zone)
@@ -472,7 +474,7 @@ def _schedule_lines(sched: Mapping[str, Any]) -> list[str]:
     else:
         when = (f", next run {_next_run(sched['next_run'], sched.get('cron_tz'))}"
                 + (f" ({visible(sched['next_run_note'])})" if sched.get("next_run_note") else "")
-                if sched["next_run"] else "")
+                if sched["next_run"] else f" ({visible(sched['next_run_note'])})" if sched.get("next_run_note") else "")
         text = f"{sched['cron']}{when}" if sched["state"] == "installed" else f"{sched['cron']} (commented out: never runs)"
     run = sched.get("last_run")
     warned = run and run.get("exit_code") not in (0, None)

@@ -668,6 +668,17 @@ def test_status_shows_the_expression_as_cron_reads_it(tmp_path):
     assert schedule.status(tab)["cron"] == "15 0-23 * * *"
 
 
+def test_a_line_of_ours_edited_to_reboot_has_no_next_run_and_no_missed_runs(tmp_path, monkeypatch, runs_day):
+    """Our line edited by hand (`crontab -e`) to start at each boot was read as "* * * * *": status said
+    its next run was the coming minute and warned that cron had missed a run every minute since the last."""
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch)
+    tab.write_text(f"@reboot RECOMMENDER_TRIGGER=schedule {exe} build-playlist --quiet --no-input # recommend-managed\n")
+    _runs(tmp_path / "cache", _scheduled("2026-11-30T08:00:00+00:00", 0))
+    found = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert (found["state"], found["cron"], found["next_run"], found["warnings"]) == ("installed", "@reboot", None, [])
+    assert "schedule: @reboot (cron starts it when the computer starts)" in _status(tmp_path).stdout
+
+
 def test_status_without_a_crontab_program_says_unknown(tmp_path, monkeypatch):
     monkeypatch.delenv(schedule.TEST_TABFILE_VAR)
     monkeypatch.setenv("PATH", str(tmp_path))  # a container, CI: no `crontab`
