@@ -625,6 +625,18 @@ def test_a_dropped_in_token_with_a_refresh_token_and_no_access_token_is_a_login(
     assert json.loads(path.read_text())["access_token"]
 
 
+def test_a_dropped_in_token_whose_scope_is_a_list_or_no_text_is_a_login_or_asks_for_one(env):
+    """spotipy splits the saved scope: a list (another tool's file) or a number was an AttributeError, exit 1."""
+    server, settings, gateway, store, _ = env
+    path, token = saved_login(store)
+    path.write_text(json.dumps({**token, "scope": token["scope"].split()}))
+    assert gateway_for(settings).get("me/")["id"] == server.account.user["id"]
+    path.write_text(json.dumps({**token, "scope": 7}))
+    with pytest.raises(AuthError, match="lacks the scopes this tool needs") as err:
+        gateway_for(settings).get("me/")
+    assert err.value.exit_code == 3
+
+
 def test_a_rejected_access_token_without_a_refresh_token_asks_for_a_login(env):
     """The Web API's 401 makes the tool refresh the token; a login without a refresh token
     cannot be refreshed, so it says to log in (exit 3), not a KeyError (exit 1)."""

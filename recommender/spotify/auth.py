@@ -157,6 +157,10 @@ class _NonInteractive:
             raise AuthError(f"{_unreadable_token(Path(self.cache_handler.cache_path))}{NEEDS_LOGIN}")
         if not isinstance(cached.get("expires_at"), (int, float)):  # a token dropped in (expires_in only)
             cached = {**cached, "expires_at": 0}  # its age is unknown: refresh it first
+        scope = cached.get("scope")
+        if scope is not None and not isinstance(scope, str):  # spotipy splits it: a list (another tool's) was exit 1
+            words = scope if isinstance(scope, list) and all(isinstance(w, str) for w in scope) else []
+            cached = {**cached, "scope": " ".join(words)}  # anything else grants nothing: "lacks the scopes"
         if self.is_token_expired(cached) and not cached.get("refresh_token"):
             raise AuthError(f"the saved login has expired and has no refresh token: {NEEDS_LOGIN}")
         token = self._with_retries(lambda: self.validate_token(cached))
