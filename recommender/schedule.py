@@ -137,8 +137,11 @@ def cron_line(expr: str, executable: Path | str, config_path: Path | str | None,
     """
     expr = validate_cron(expr)
     # Rendered here rather than by python-crontab, which would turn "0 0 * * *" into "@daily"
-    # (unknown to some crons); cron reads an unescaped % as a newline.
-    command = _command(executable, config_path, cache_dir, env).replace("%", "\\%")
+    # (unknown to some crons); cron reads an unescaped % as a newline. A " #" (a folder "my #2",
+    # inside shlex's single quotes, as every space is) is written '"#"': python-crontab takes the first
+    # " #" for the comment, so the line was not ours (installed twice, never removed)
+    command = _command(executable, config_path, cache_dir, env)
+    command = re.sub(r"(\s)#", "\\1'\"#\"'", command).replace("%", "\\%")
     return f"{expr} {command} # {MARKER}"
 
 

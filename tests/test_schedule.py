@@ -224,6 +224,17 @@ def test_install_twice_replaces_in_place(tab):
     assert schedule.show(tab).startswith("30 7 * * mon-fri ")
 
 
+def test_a_path_holding_a_space_and_a_hash_keeps_the_line_ours_installed_once_and_removed(tab):
+    """A folder "my #2": python-crontab took the first " #" for the line's comment, so our line was not
+    ours: a second install added a second line (two runs a night), and remove left it."""
+    config = "/home/me/my #2/config.yaml"
+    schedule.install("0 6 * * *", EXE, config, CACHE, tabfile=tab)
+    line = schedule.install("0 7 * * *", EXE, config, CACHE, tabfile=tab).line
+    assert tab.read_text() == FOREIGN + line + "\n" and schedule.show(tab) == line
+    assert schedule.line_words(line)[-2:] == ["--config", config]  # what the shell gives the program
+    assert schedule.remove(tab) is True and tab.read_text() == FOREIGN
+
+
 def test_install_also_replaces_a_commented_out_entry_of_ours(tab):
     line = schedule.cron_line("0 6 * * *", EXE, CONFIG, CACHE)
     tab.write_text(FOREIGN + "# " + line + "\n")
