@@ -823,15 +823,22 @@ def on_calendar(expr: str) -> str | None:
 
     Exact for every field made of values, ranges and steps; not translatable: a restricted
     day-of-month together with a restricted day-of-week (cron ORs them, systemd ANDs them).
+    Cron ORs the two whenever neither starts with ``*`` (Vixie cron's rule, as :func:`upcoming`
+    reads it), so one that names every day ("1-31", "0-6") makes every day run: "* * 13 * 0-6"
+    was the 13th only.
     """
-    slices = CronSlices(validate_cron(expr))
+    text = validate_cron(expr)
+    fields = SPECIAL_FIELDS.get(text, text).split(" ")
+    slices = CronSlices(text)
     minute, hour, dom, month, dow = slices
     days = _values(dow)
-    restricted_dow = len(days) < 7
-    if restricted_dow and len(_values(dom)) < 31:
+    restricted_dow, restricted_dom = len(days) < 7, len(_values(dom)) < 31
+    if restricted_dow and restricted_dom:
         return None
+    if restricted_dow != restricted_dom and not fields[2].startswith("*") and not fields[4].startswith("*"):
+        restricted_dow = restricted_dom = False  # either day field matching: the full one matches every day
     weekday = _weekdays(days) + " " if restricted_dow else ""
-    return (f"{weekday}*-{_field(month)}-{_field(dom)} "
+    return (f"{weekday}*-{_field(month)}-{_field(dom) if restricted_dom else '*'} "
             f"{_field(hour, pad=2)}:{_field(minute, pad=2)}:00")
 
 

@@ -412,6 +412,10 @@ def test_install_returns_the_cron_tz_above_where_our_line_stands(tab):
     ("0 8,9 * * *", "*-*-* 08,09:00:00"),
     ("@weekly", "Sun *-*-* 00:00:00"),         # cron's week starts on Sunday, systemd's "weekly" on Monday
     ("@monthly", "*-*-1 00:00:00"),
+    # cron ORs the day fields when neither starts with "*": a full one runs every day (it was the 13th only)
+    ("0 6 13 * 0-6", "*-*-* 06:00:00"),
+    ("0 6 1-31 * mon", "*-*-* 06:00:00"),
+    ("0 6 13 * */1", "*-*-13 06:00:00"),  # a "*" day of the week: both must match, as systemd reads it
 ])
 def test_on_calendar_common_forms(expr, calendar):
     assert schedule.on_calendar(expr) == calendar
