@@ -302,7 +302,7 @@ def missing_config(words: list[str]) -> Path | None:
     named += [word.partition("=")[2] for word in words if word.startswith("--config=")]
     if not named or not named[-1]:
         return None
-    path = Path(named[-1].replace("%%", "%")).expanduser()
+    path = Path(named[-1]).expanduser()
     return path if path.is_absolute() and not path.exists() else None
 
 
@@ -957,17 +957,19 @@ def still_naming(places: list[Path | str], tabfile: Path | str | None = None,
 
 
 def _unit_program(words: list[str]) -> Path | None:
-    """The program of an ExecStart= value's words (:func:`_unit_words`; quoted as
-    :func:`systemd_quote` does), or None."""
-    return Path(words[0].replace("%%", "%").replace("$$", "$")) if words else None
+    """The program of an ExecStart= value's words (:func:`_unit_words`), or None."""
+    return Path(words[0]) if words else None
 
 
 def _unit_words(exec_start: str) -> list[str]:
-    """The words of an ExecStart= value ([] when it cannot be split)."""
+    """The words of an ExecStart= value as the program gets them, systemd's "%%" and "$$" (as
+    :func:`systemd_quote` writes "%" and "$") undone: a --config path holding a "$" was said to be
+    gone ([] when it cannot be split)."""
     try:
-        return shlex.split(exec_start.strip().lstrip("-@:+!"))
+        words = shlex.split(exec_start.strip().lstrip("-@:+!"))
     except ValueError:
         return []
+    return [word.replace("%%", "%").replace("$$", "$") for word in words]
 
 
 def systemd_quote(word: str, dollar: bool = False, always: bool = False) -> str:

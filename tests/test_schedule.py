@@ -1002,6 +1002,24 @@ def test_a_schedule_whose_config_file_is_gone_is_warned_about(tmp_path, monkeypa
     assert [w for w in data["warnings"] if "elsewhere.yaml no longer exists" in w]
 
 
+def test_a_units_config_and_program_holding_a_dollar_or_a_percent_are_found_where_they_are(tmp_path, monkeypatch):
+    """The unit writes "$" as "$$" (and "%" as "%%"), which the config's path kept: a --config
+    holding a "$" was said to be gone, every run to stop with exit 2."""
+    folder = tmp_path / "a $b %c"
+    config, exe = folder / "config.yaml", folder / "recommend"
+    folder.mkdir()
+    config.write_text("")
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    units = Path(os.environ["XDG_CONFIG_HOME"]) / "systemd" / "user"
+    units.mkdir(parents=True)
+    for name, text in schedule.systemd_units("0 7 * * *", exe, config, None).items():
+        (units / name).write_text(text)
+    assert "$$b %%c" in (units / "recommend.service").read_text()
+    timer = schedule.timer_status()
+    assert (timer["missing_config"], timer["missing_program"]) == (None, None)
+
+
 def test_a_timer_and_a_crontab_line_both_running_are_two_schedules(tmp_path, monkeypatch):
     tab, exe = _crontab_for_status(tmp_path, monkeypatch, "0 7 * * *")
     _install_units(exe, "30 6 * * *")
