@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -269,12 +270,19 @@ def _discovery_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
     if not isinstance(last, Mapping):
         return None
     counts = last.get("tracks") if isinstance(last.get("tracks"), Mapping) else {}
-    return {"when": last.get("when"), "sources": dict(last.get("sources") or {}),
-            "tracks": {str(k): int(v) for k, v in counts.items() if isinstance(v, (int, float))},
+    warnings = last.get("warnings") if isinstance(last.get("warnings"), list) else []
+    return {"when": last.get("when"), "sources": dict(last["sources"]) if isinstance(last.get("sources"), Mapping) else {},
+            "tracks": {str(k): _count(v) for k, v in counts.items() if _count(v) is not None},
             # tracks found, each once (a record written before it had the key: the sum by source)
-            "new_tracks": int(last["new_tracks"]) if isinstance(last.get("new_tracks"), (int, float)) else None,
-            "requests": int(last.get("requests") or 0), "cached_answers": int(last.get("cached_answers") or 0),
-            "warnings": [str(w) for w in last.get("warnings") or []]}
+            "new_tracks": _count(last.get("new_tracks")),
+            "requests": _count(last.get("requests")) or 0, "cached_answers": _count(last.get("cached_answers")) or 0,
+            "warnings": [str(w) for w in warnings]}
+
+
+def _count(value: Any) -> int | None:
+    """A count the manifest holds; None for what is no count (a file damaged or edited by hand:
+    NaN, text), where `status` stopped with exit 1 ("cannot convert float NaN to integer")."""
+    return int(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 def _playlist_status(manifest: Mapping[str, Any], library: Any = None) -> dict[str, Any] | None:

@@ -346,6 +346,19 @@ def test_status_with_an_unreadable_fetched_at_says_so(tmp_path):
     assert "(fetched last tuesday, age unknown)" in result.stdout
 
 
+def test_status_with_a_last_discovery_whose_counts_are_no_numbers_shows_the_rest(tmp_path):
+    # int(NaN) of a damaged or hand-edited manifest stopped status with exit 1 (and text, a list: the same)
+    from recommender.store import Store
+    Store(tmp_path).update_manifest(last_discovery={"when": "2026-11-30T08:00:00+00:00", "requests": float("nan"),
+                                                    "new_tracks": float("inf"), "cached_answers": "7", "warnings": 5,
+                                                    "sources": [1], "tracks": {"albums": float("nan"), "similar": 3}})
+    result = run(["status", "--offline", "--json"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["discovery"] == {"when": "2026-11-30T08:00:00+00:00", "sources": {},
+                                                      "tracks": {"similar": 3}, "new_tracks": None, "requests": 0,
+                                                      "cached_answers": 0, "warnings": []}
+
+
 def test_status_shows_the_fetch_and_the_token_expiry_as_every_message_shows_a_time(tmp_path):
     # status printed the manifest's and the token's raw ISO text ("2026-11-30T08:00:00.123456+01:00"),
     # where runs, the lock and every other message say "2026-11-30 07:00 UTC"; a hand-edited value
