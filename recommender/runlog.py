@@ -444,8 +444,8 @@ def read_runs(cache_dir: Path | str, n: int = 10) -> list[dict[str, Any]]:
         text = lines[number].strip()
         if not text:
             continue
-        try:
-            run = json.loads(text)
+        try:  # NaN or Infinity (a line edited by hand) unknown: `status --json` wrote them, which is no JSON
+            run = json.loads(text, parse_constant=lambda constant: None)
         except ValueError:
             run = _cut_record(text)
             if run is None:

@@ -279,6 +279,21 @@ def test_read_runs_tolerates_corrupt_and_partial_lines(tmp_path):
     assert runlog.read_runs(tmp_path / "nowhere") == []
 
 
+def test_a_run_line_holding_nan_or_infinity_is_read_with_those_unknown_and_status_json_stays_json(tmp_path):
+    """A line edited by hand ("duration_s": NaN) went into `status --json` as NaN, which no JSON reader takes."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    (tmp_path / "runs.jsonl").write_text('{"when": "2026-11-30T08:00:00+00:00", "command": "refresh", "exit_code": 0, '
+                                         '"duration_s": NaN, "requests": Infinity}\n')
+    assert runlog.read_runs(tmp_path)[0]["duration_s"] is None and runlog.read_runs(tmp_path)[0]["requests"] is None
+    result = CliRunner().invoke(app, ["status", "--offline", "--json"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+
+    def no_json(constant):
+        raise ValueError(constant)
+    assert json.loads(result.stdout, parse_constant=no_json)["last_runs"][0]["command"] == "refresh"
+
+
 def test_run_message_is_redacted(tmp_path):
     runlog.append_run(tmp_path, {"command": "auth", "exit_code": 3, "message": f"refused Bearer {ACCESS}"})
     assert ACCESS not in (tmp_path / "runs.jsonl").read_text()
