@@ -359,6 +359,17 @@ def test_status_with_a_last_discovery_whose_counts_are_no_numbers_shows_the_rest
                                                       "cached_answers": 0, "warnings": []}
 
 
+def test_status_json_of_a_saved_login_holding_nan_is_json(tmp_path):
+    # a token file edited by hand ("scope": NaN) went into `status --json` as NaN, which no JSON reader takes
+    from recommender.spotify.auth import token_path
+    token_path(tmp_path).write_text('{"access_token": "a", "refresh_token": "r", "expires_at": NaN, "scope": NaN}')
+    out = run(["status", "--offline", "--json"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)}).stdout
+
+    def no_json(constant):
+        raise ValueError(constant)
+    assert json.loads(out, parse_constant=no_json)["login"]["scope"] is None
+
+
 def test_status_shows_the_fetch_and_the_token_expiry_as_every_message_shows_a_time(tmp_path):
     # status printed the manifest's and the token's raw ISO text ("2026-11-30T08:00:00.123456+01:00"),
     # where runs, the lock and every other message say "2026-11-30 07:00 UTC"; a hand-edited value

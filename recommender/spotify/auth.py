@@ -88,8 +88,8 @@ class AtomicCacheFileHandler(CacheFileHandler):
 def read_token(cache_dir: Path) -> dict[str, Any] | None:
     """The cached token info, or None when absent or unreadable."""
     path = token_path(cache_dir)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+    try:  # NaN or Infinity (a file edited by hand) unknown: `status --json` wrote them, which is no JSON
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=lambda constant: None)
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
