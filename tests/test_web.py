@@ -1655,6 +1655,17 @@ def test_the_runs_page_offers_the_web_apps_demo_for_a_publish_before_any_login(t
     assert "`recommend web --demo`" in runs and "build-playlist --demo" not in runs
 
 
+def _first_artist_named_with(standin, tmp_path, tail: str):
+    """Every artist's name ending in ``tail`` (or all spaces, for "only spaces"): the context, the
+    first recommended track, its first artist's id and name."""
+    for artist in standin.account.artists.values():
+        artist["name"] = "   " if tail == "only spaces" else artist["name"] + tail
+    ctx = standin_context(standin, tmp_path)
+    first = ctx.preview().table["track_id"].iloc[0]
+    t = ctx.library().tracks.set_index("track_id").loc[first]
+    return ctx, first, str(t["artist_ids"][0]), str(t["artist_names"][0])
+
+
 @pytest.mark.parametrize("tail", [" ", "\n", "only spaces"])
 def test_blocking_an_artist_whose_name_ends_in_a_space_or_line_break_blocks_that_artist(standin, tmp_path, tail):
     # The block wrote the library's name with its ends trimmed ("Band", not "Band " or "Band\n"),
@@ -1662,14 +1673,8 @@ def test_blocking_an_artist_whose_name_ends_in_a_space_or_line_break_blocks_that
     # above that artist's tracks, still there. An artist whose whole name is spaces was refused
     # as "no artist given"
     import html as htmlmod
-    for artist in standin.account.artists.values():
-        artist["name"] = "   " if tail == "only spaces" else artist["name"] + tail
-    tail = tail if tail != "only spaces" else "   "
-    ctx = standin_context(standin, tmp_path)
-    first = ctx.preview().table["track_id"].iloc[0]
-    t = ctx.library().tracks.set_index("track_id").loc[first]
-    aid, blocked = str(t["artist_ids"][0]), str(t["artist_names"][0])
-    assert blocked.endswith(tail)
+    ctx, first, aid, blocked = _first_artist_named_with(standin, tmp_path, tail)
+    assert blocked.endswith(tail if tail != "only spaces" else "   ")
     with serving(ctx) as (sec, base):
         s = entered(sec, base)
         r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "track": first, "artist_id": aid,
@@ -1688,11 +1693,7 @@ def test_the_undo_of_a_block_of_a_name_ending_in_a_space_or_line_break_unblocks_
     # "not unblocked: the artist is not in candidates.blocklist_artists", the artist blocked for good
     # (a name of spaces only had no Undo at all)
     import html as htmlmod
-    for artist in standin.account.artists.values():
-        artist["name"] = "   " if tail == "only spaces" else artist["name"] + tail
-    ctx = standin_context(standin, tmp_path)
-    first = ctx.preview().table["track_id"].iloc[0]
-    aid = str(ctx.library().tracks.set_index("track_id").loc[first, "artist_ids"][0])
+    ctx, first, aid, _ = _first_artist_named_with(standin, tmp_path, tail)
     with serving(ctx) as (sec, base):
         s = entered(sec, base)
         r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "track": first, "artist_id": aid},
