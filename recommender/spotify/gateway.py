@@ -459,14 +459,9 @@ class Gateway:
         """Who is logged in (``GET /me``), asked once per Gateway: a Gateway is one run's, and
         its login's account does not change within it (a token refresh keeps the account). An
         answer without the account's id (a proxy's `{}`) is an unreadable one (it was exit 1, KeyError)."""
-        attempt = 0
-        while self._me is None:
-            me = self.get("me") or {}
-            if isinstance(me.get("id"), str) and me["id"]:
-                self._me = me
-                break
-            self._transient(attempt, True, "unreadable answer to GET me", "sent an unreadable answer to GET me")
-            attempt += 1
+        if self._me is None:
+            self._me = self._read_until(lambda: self.get("me") or {},
+                                        lambda me: isinstance(me.get("id"), str) and bool(me["id"]), "me")
         return self._me
 
     def first_page(self, url: str, limit: int = MAX_PAGE, **params: Any) -> Any:
@@ -502,12 +497,19 @@ class Gateway:
     def page(self, ask: Callable[[], dict], url: str, key: str | None = None) -> dict:
         """A page of a listing (under ``key``), asked by ``ask``: one without its list of items
         (``{}``) is an unreadable answer, retried as one, never an empty listing."""
+        def asked() -> Any:
+            page = ask()
+            return page.get(key) if key else page
+        return self._read_until(asked, lambda page: isinstance(page, dict) and isinstance(page.get("items"), list), url)
+
+    def _read_until(self, ask: Callable[[], Any], readable: Callable[[Any], bool], url: str) -> Any:
+        """``ask()``'s answer once ``readable``: one that is not (JSON of another shape: a proxy's
+        ``{}``) is an unreadable answer to GET ``url``, retried as one (``_transient``)."""
         attempt = 0
         while True:
-            page = ask()
-            page = page.get(key) if key else page
-            if isinstance(page, dict) and isinstance(page.get("items"), list):
-                return page
+            answer = ask()
+            if readable(answer):
+                return answer
             self._transient(attempt, True, f"unreadable answer to GET {url}", f"sent an unreadable answer to GET {url}")
             attempt += 1
 
