@@ -490,6 +490,14 @@ def _known_home(value: Any, origin: str, dotted: str = "the path") -> None:
                               f"know, got {str(value)!r}") from None
 
 
+def known_config_homes(config_file: Path | str | None, environ: Mapping[str, str] | None = None) -> None:
+    """ConfigError for a ``--config`` or ``RECOMMENDER_CONFIG`` in the home folder of a user
+    this computer does not know (``~nouser/c.yaml``), before anything expands it (Python's
+    RuntimeError was exit 1): every command's settings, and ``config init``'s file."""
+    _known_home(config_file, "--config")
+    _known_home(paths.config_env(environ), f"environment {paths.CONFIG_ENV}")
+
+
 # half of a character: a `"\ud800"` escape in the file, or a byte of a variable that is not
 # UTF-8 (Python keeps it as U+DC80..U+DCFF); no file, log or request can write it
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -910,8 +918,7 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
     lines: dict[str, int] = {}  # the user file's keys -> their lines, for the errors
     relative_cache_dir = None
     env = os.environ if environ is None else environ
-    _known_home(config_file, "--config")
-    _known_home(paths.config_env(env), f"environment {paths.CONFIG_ENV}")
+    known_config_homes(config_file, env)
     user_file = paths.resolve_config_file(config_file, env)
     if user_file is not None:
         # a relative --config or RECOMMENDER_CONFIG: beside the current directory, as the shell would,

@@ -79,10 +79,9 @@ def config_init_cmd(
     at --config PATH; never over a file that exists."""
     import os
     from .. import paths
-    from ..config import _known_home
+    from ..config import known_config_homes
     from ..store import atomic_write_text
-    _known_home(config, "--config")  # ~nouser/c.yaml: one line, exit 2 (expanduser's RuntimeError was exit 1)
-    _known_home(paths.config_env(), f"environment {paths.CONFIG_ENV}")
+    known_config_homes(config)  # ~nouser/c.yaml: one line, exit 2 (expanduser's RuntimeError was exit 1)
     target = Path(config or paths.config_env() or paths.user_config_file()).expanduser()
     real = Path(os.path.realpath(target))
     # a link to a file still to be made (a dotfiles folder's) is written through, to that file;
