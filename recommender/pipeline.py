@@ -120,12 +120,8 @@ def taste_seeds(library: Library, settings, *, positive: Iterable[str] = (),
         rank = top["rank"].astype("Float64").fillna(1.0).to_numpy(dtype=float)
         w = w / (1.0 + decay * np.maximum(rank - 1.0, 0.0))
         parts.append(pd.Series(w, index=top["track_id"].astype(str).to_numpy()))
-    saved = library.frames["saved_tracks"]
-    if len(saved) and float(cfg.saved_weight) > 0:
-        added = utc_times(saved["added_at"])
-        cutoff = _now(now) - pd.Timedelta(days=int(cfg.recent_days))
-        recent = saved.loc[(added >= cutoff).fillna(False).to_numpy(dtype=bool), "track_id"].astype(str)
-        recent = pd.unique(recent.to_numpy())
+    if float(cfg.saved_weight) > 0:
+        recent = pd.unique(_recent_saves(library, cfg, now).to_numpy())
         parts.append(pd.Series(float(cfg.saved_weight), index=recent))
     pos = list(dict.fromkeys(str(t) for t in positive))
     if pos:
@@ -146,13 +142,17 @@ def _weighed_out(library: Library, settings, now: datetime | None = None) -> str
     if len(top) and (library.track_positions(top["track_id"].astype(str)) >= 0).any():
         ranges = ", ".join(f"{k} {float(v):g}" for k, v in dict(cfg.time_range_weights).items())
         said.append(f"your top tracks weigh 0 (seeds.time_range_weights: {ranges})")
-    saved = library.frames["saved_tracks"]
-    if len(saved) and float(cfg.saved_weight) == 0:
-        recent = utc_times(saved["added_at"]) >= _now(now) - pd.Timedelta(days=int(cfg.recent_days))
-        ids = saved.loc[recent.fillna(False).to_numpy(dtype=bool), "track_id"].astype(str)
-        if (library.track_positions(ids) >= 0).any():
-            said.append(f"the tracks you saved in the last {cfg.recent_days} days weigh 0 (seeds.saved_weight)")
+    if float(cfg.saved_weight) == 0 and (library.track_positions(_recent_saves(library, cfg, now)) >= 0).any():
+        said.append(f"the tracks you saved in the last {cfg.recent_days} days weigh 0 (seeds.saved_weight)")
     return " and ".join(said)
+
+
+def _recent_saves(library: Library, cfg, now: datetime | None = None) -> pd.Series:
+    """The ids of the tracks saved within ``seeds.recent_days`` days (``cfg``: ``settings.seeds``)."""
+    saved = library.frames["saved_tracks"]
+    added = utc_times(saved["added_at"])
+    cutoff = _now(now) - pd.Timedelta(days=int(cfg.recent_days))
+    return saved.loc[(added >= cutoff).fillna(False).to_numpy(dtype=bool), "track_id"].astype(str)
 
 
 def resolve_playlist(library: Library, name_or_id: str, source: str | None = None) -> str:
