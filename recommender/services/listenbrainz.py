@@ -299,12 +299,12 @@ class OpenData:
         body = self._call(self.api.request, "GET", path, accept=dict, endpoint=LB_RADIO,
                           params={"mode": "easy", "max_similar_artists": artists,
                                   "max_recordings_per_artist": recordings, "pop_begin": 0, "pop_end": 100})
-        body = body or {}
+        by_artist = {other: objects(rows) for other, rows in (body or {}).items()}
         # rows none of which has its key (a field renamed) are a failure, not "no similar artists"
-        self._rows([r for rows in body.values() if isinstance(rows, list) for r in objects(rows)], "recording_mbid", API)
+        self._rows([r for rows in by_artist.values() for r in rows], "recording_mbid", API)
         out = []
-        for other, rows in body.items():
-            rows = [r for r in objects(rows) if r.get("recording_mbid")]
+        for other, rows in by_artist.items():
+            rows = [r for r in rows if r.get("recording_mbid")]
             if str(other) == mbid or not rows:
                 continue
             name = next((str(r["similar_artist_name"]) for r in rows if r.get("similar_artist_name")), "")
