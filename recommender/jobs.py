@@ -1292,12 +1292,18 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
         source, shared = f"{owner} in {settings.frames_dir} {how}", f"{owner} {how}"
     if hidden.empty:
         raise NotEnoughData(f"no playlist with at least {ev.min_tracks} tracks to evaluate on in {source}")
-    items = library.playlist_items
-    if items["playlist_id"].nunique() < 2 and set(library.track_ids) <= set(items["track_id"]):
-        # the hidden tracks would be the only candidates: every scorer at 1.0 (and tune: every weighting)
-        raise NotEnoughData(f"{source} holds one playlist and no other track: the tracks hidden from it would be "
-                            "the only candidates, and every scorer would find them all (a perfect score that says "
-                            "nothing); evaluate a file of several playlists")
+    items = library.playlist_items.astype({"playlist_id": str, "track_id": str})
+    held = items[items["playlist_id"].isin(set(hidden["playlist_id"].astype(str)))].groupby("playlist_id")["track_id"]
+    every = set(library.track_ids.astype(str))
+    if all(every <= set(tracks) for _, tracks in held):
+        # each target's hidden tracks would be its only candidates: every scorer at 1.0 (and tune: every
+        # weighting); one playlist alone, or the same playlist twice (exported twice into one folder)
+        one = items["playlist_id"].nunique() < 2
+        what = ("holds one playlist and no other track: the tracks hidden from it would be the only candidates"
+                if one else "holds the same tracks in every playlist (one playlist twice?): the tracks hidden from "
+                "each would be its only candidates")
+        raise NotEnoughData(f"{source} {what}, and every scorer would find them all (a perfect score that says "
+                            f"nothing); evaluate a file of several {'' if one else 'different '}playlists")
     return EvalSetup(library, hidden, source, protocol=dataset is not None, shared_source=shared)
 
 

@@ -520,6 +520,24 @@ def test_a_file_of_one_playlist_is_refused_not_scored_perfect(tmp_path):
         assert "holds one playlist and no other track" in result.output and "1.0000" not in result.output
 
 
+def test_a_playlist_exported_twice_is_refused_not_scored_perfect(tmp_path):
+    """A folder holding the same playlist exported twice ("Mine.csv", "Mine (1).csv"), every
+    playlist holding every track, passed the one-playlist refusal: the hidden tracks were again the
+    only candidates, and every scorer got NDCG and R-precision 1.0000."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    rows = ["Track URI,Track Name,Artist URI(s),Artist Name(s),Album URI,Album Name"]
+    rows += [f"spotify:track:tr{i:020d},Song {i},spotify:artist:ar{i % 7:020d},Artist {i % 7},"
+             f"spotify:album:al{i % 9:020d},Album {i % 9}" for i in range(40)]
+    for name in ("Mine.csv", "Mine (1).csv"):
+        (tmp_path / name).write_text("\n".join(rows) + "\n")
+    for command in ("evaluate", "tune"):
+        result = CliRunner().invoke(app, [command, "--dataset", str(tmp_path)])
+        assert result.exit_code == 2, result.output
+        assert "holds the same tracks in every playlist" in result.output and "1.0000" not in result.output
+
+
 def test_a_file_of_two_playlists_is_evaluated(tmp_path):
     """The refusal above is for one playlist alone: with two, the tracks hidden from each compete
     with the other's, and the file is evaluated."""
