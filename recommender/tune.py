@@ -28,6 +28,7 @@ from .errors import ConfigError, DataError, NotEnoughData, UsageError, make_dirs
 from .evaluate import Progress, fit_scorers, iter_targets, ndcg, precision
 from .library import Library
 from .scorers import Scorer, blend_weights, make_scorers
+from .scorers.audio import scores_nothing
 from .store import atomic_write_text, now_iso
 
 log = logging.getLogger(__name__)
@@ -391,6 +392,10 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
         built = make_scorers(settings, also=searched_at_0)
         scorers = {n: sc for n, sc in built.items()
                    if configured.get(n, 0.0) > 0 or (n in searched_at_0 and n not in fixed)} or built
+        if "audio" in scorers and len(scorers) > 1 and scores_nothing(library):
+            # silent for every track: each of its weights ranks alike, and --write would set it to the
+            # grid's first (0) on no evidence; it keeps the weight your config gives it
+            del scorers["audio"]
     scorers = dict(scorers)
     names = list(scorers)
     defaults = {n: configured.get(n, 0.0) for n in names}

@@ -564,3 +564,18 @@ def test_tune_on_a_data_file_says_when_it_tunes_on_the_holdout_split(split, note
     result = CliRunner().invoke(app, ["tune", "--dataset", str(data), "--split", split, "--folds", "1", "--json"])
     said = "no longer measures weights on playlists they never saw" in result.stderr
     assert said == noted, result.stderr
+
+
+def test_tune_write_leaves_the_audio_weight_of_a_library_without_audio_features(tmp_path, env, tune_finds_better):
+    """With no track's audio features to score by, the audio scorer ranks nothing, yet tune searched
+    its weight (every value alike: the grid six times as long) and `--write` set it to 0, the
+    grid's first: the weight given for the features to come was turned off on no evidence."""
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG + "scorers:\n  audio:\n    weight: 0.2\n")
+    result = run(tune_args(config, "--json"), env)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert "audio" not in out["best"]["weights"] and out["changed"] is True
+    assert "audio:\n    weight: 0.2\n" in config.read_text()
+    said = run(["tune", "--dataset", SMALL, "--folds", "1", "--config", str(config)], env)
+    assert "audio has a weight, but no track has audio features" in " ".join(said.stdout.split())

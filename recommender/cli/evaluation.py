@@ -177,6 +177,10 @@ def tune_cmd(
             from ..wording import and_list
             _echo_wrapped(f"{and_list(out['searched_again'])} at weight 0 since an earlier `recommend tune --write`: "
                           "searched again (a scorer you set to 0 yourself stays off)")
+        from ..scorers import blend_weights
+        from ..scorers.audio import idle_note
+        if "audio" not in result.names and (idle := idle_note(blend_weights(settings), setup.library)):
+            _echo_wrapped(f"{idle}: tune did not search it, and --write leaves it as it is")
     if report:  # before the config: a report that cannot be written leaves the config as it was
         from ..report import write_report
         best = settings.with_overrides({f"scorers.{k}.weight": v for k, v in result.best_weights.items()})

@@ -29,14 +29,18 @@ def idle_note(weights, library: Library | None) -> str:
     """The line saying the audio scorer has a weight but not one track has audio features to
     score by (its slider moved on the Weights page, its row all 0: nothing said why); ''
     otherwise."""
-    if not weights.get("audio") or library is None:
-        return ""
-    af = library.audio_features
-    cols = [c for c in FEATURES if c in af.columns]
-    if len(af) and cols and af[cols].notna().any().any():
+    if not weights.get("audio") or library is None or not scores_nothing(library):
         return ""
     return ("audio has a weight, but no track has audio features to score by (`recommend import features FILE` "
             "imports them): its weight changes nothing")
+
+
+def scores_nothing(library: Library) -> bool:
+    """No track of ``library`` has an audio feature: the audio scorer is silent for every track,
+    so its weight changes no ranking (and tune cannot measure it)."""
+    af = library.audio_features
+    cols = [c for c in FEATURES if c in af.columns]
+    return not (len(af) and cols and af[cols].notna().any().any())
 
 
 class AudioScorer(Scorer):
