@@ -995,13 +995,17 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
     # order of the imported file's rows, so re-saving a file in another order turned a useful
     # classifier into "NOT used" (50.7 % against 43.0 % on the same tracks)
     y = clf._labels(library).sort_index(kind="stable")
+    every = set(library.track_ids) <= set(y.index)  # no track lacks audio features
     # each recording once: a copy (a single and its album release, same ISRC or title + artist)
     # held out while the other trains is told by its own name and artist, not predicted
     y = y[distinct_recordings(library, list(y.index))]
     if len(y) < 8 or y.nunique() < 2:
+        # one mood among tracks that all have their features: importing features adds no second one
+        one = f" (every one of them {y.iloc[0]})" if y.nunique() == 1 else ""
+        how = ("more tracks of other moods would give it one" if one and every and len(y) >= 8 else where.features)
         raise NotEnoughData(f"a held-out score needs at least 8 recordings with audio features in 2 moods (copies "
                             f"of one recording count once), got {len(y)} in {y.nunique()} "
-                            f"{plural(y.nunique(), 'mood')}; {where.features}")
+                            f"{plural(y.nunique(), 'mood')}{one}; {how}")
     # the held-out count as sklearn rounds it (ceil), kept within 1..n-1 (a holdout of 0 or 1
     # would leave one side empty); stratified only when both sides can hold every mood
     n_test = min(max(int(np.ceil(test_size * len(y))), 1), len(y) - 1)

@@ -857,6 +857,18 @@ def test_too_few_to_test_the_classifier_counts_recordings_and_says_so():
         evaluate_classifier(lib)
 
 
+def test_a_library_of_one_mood_with_every_feature_is_not_told_to_import_features():
+    """Every track with its audio features, all of them happy: `moods classify --evaluate` said the
+    classifier could not be tested and to import audio features (or fill in the file's columns),
+    which the library had; it says there is only one mood to learn, and how more tracks help."""
+    from recommender.moods import evaluate_classifier
+    lib = make_library(corner_rows(per_mood=10)[:10])  # the happy corner's ten
+    with pytest.raises(NotEnoughData) as caught:
+        evaluate_classifier(lib)
+    said = str(caught.value)
+    assert "got 10 in 1 mood" in said and "every one of them happy" in said and "import features" not in said
+
+
 def test_a_names_invisible_characters_are_escapes_in_the_chart_as_in_recommend_playlists():
     """The sample library's "Crossfit\\u200f\\u200f\\u200b\\u200b   \\u200d": the chart's title and
     legend escaped its bidi marks but drew the zero-width characters raw (nothing to see), where
