@@ -179,6 +179,17 @@ def test_moods_near_shows_valence_and_energy(data, tmp_path):
     assert "valence 0.100, energy 0.100" in table.stdout
 
 
+def test_moods_near_json_gives_the_seeds_valence_and_energy_to_4_decimals_as_its_tracks(data, tmp_path):
+    # the seed's came with every digit of the file (0.4494910647887381) beside the rows' 4 decimals
+    text = data.read_text(encoding="utf-8").replace(",0.1,120,", ",0.123456789,120,").replace(",0.1,5,", ",0.987654321,5,")
+    data.write_text(text, encoding="utf-8")
+    out = run(["moods", "near", "gary jules mad world", "--dataset", str(data), "--json", "-n", "20"], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert (res["seed"]["valence"], res["seed"]["energy"]) == (0.1235, 0.9877), res["seed"]
+    assert {t["name"]: t["valence"] for t in res["tracks"]}.get("xanny") == 0.1235, res["tracks"]  # as a row's
+
+
 def test_moods_rejects_angry(data, tmp_path):
     out = run(["moods", "recommend", "--mood", "angry", "--dataset", str(data)], tmp_path)
     assert out.exit_code == 2 and "angry" in out.stderr

@@ -172,7 +172,9 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
     if not quiet:  # as `similar` says it: "stay" took one of five songs, unsaid
         _other_matches(equal_matches(library, track, seed["track_id"]), track, _where(demo, dataset))
     if as_json:
-        _print_json({"seed": seed, "tracks": _records(df)})
+        # the seed's plane coordinates to the rows' 4 decimals (they came with every digit of the file)
+        _print_json({"seed": {**seed, "valence": round(seed["valence"], 4), "energy": round(seed["energy"], 4)},
+                     "tracks": _records(df)})
         return
     title = (f"Nearest in mood to {seed['name']} - {seed['artists']} (valence {seed['valence']:.3f}, "
              f"energy {seed['energy']:.3f}, {seed['mood']})")
