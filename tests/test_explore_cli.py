@@ -625,3 +625,26 @@ def test_a_long_search_query_is_cut_in_the_no_match_line_and_the_tables_title(tm
         assert out.exit_code == 0, out.stderr
         said = next(row for row in out.stdout.splitlines() if line in row)
         assert query[:79] in said and query not in said and "…" in said, said
+
+
+def test_a_track_named_with_spaces_only_is_quoted_in_the_tables_and_titles(tmp_path):
+    """A track named "   " left a blank name cell in `search`, `similar` and the mood tables, and a
+    gap in the titles ("Similar to  - Sunny"), as build-playlist's table and `recommend playlists`
+    no longer do: it is quoted there, as there."""
+    path = tmp_path / "blank.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for i, (name, artist, playlist, v, e) in enumerate([("   ", "Sunny", "Party", 0.9, 0.9), *SONGS]):
+            w.writerow([base62_id(f"t{i}"), name, artist, 50, base62_id(f"al{i}"), "Album", "2019-01-01", playlist,
+                        base62_id(playlist), "pop", "pop", 0.5, e, 5, -6, 1, 0.05, 0.1, 0.0, 0.1, v, 120, 200000])
+    blank, other = base62_id("t0"), base62_id("t12")  # "   " and "Happy Song", both by Sunny
+    wide = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"}
+    for args, title in ((["similar", blank], 'Similar to "   " - Sunny'), (["moods", "near", blank], 'to "   " - Sunny'),
+                        (["similar", other], None), (["moods", "near", other], None), (["search", "sunny"], None),
+                        (["moods", "recommend", "--mood", "happy"], None), (["moods", "classify", "-n", "50"], None)):
+        out = runner.invoke(app, [*args, "--dataset", str(path)], env=wide, catch_exceptions=False)
+        assert out.exit_code == 0, out.stderr
+        assert title is None or title in out.stdout, out.stdout
+        if title is None:
+            assert any(re.search(r'│ "   " +│ Sunny', line) for line in out.stdout.splitlines()), out.stdout

@@ -144,7 +144,8 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
         _print_json([{**r, "contributions": {c: r[c] for c in names}} for r in _records(df)])
         return
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
-    title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
+    from ..wording import named
+    title = f"Similar to {named(row['name'])} - {', '.join(row['artist_names'])}"
     if df.empty:  # a library of this one song (its other versions left out): not an empty table
         _echo(f"{title}: no other song in {where.library} to compare it with")
         return

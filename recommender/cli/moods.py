@@ -176,7 +176,8 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
         _print_json({"seed": {**seed, "valence": round(seed["valence"], 4), "energy": round(seed["energy"], 4)},
                      "tracks": _records(df)})
         return
-    title = (f"Nearest in mood to {seed['name']} - {seed['artists']} (valence {seed['valence']:.3f}, "
+    from ..wording import named
+    title = (f"Nearest in mood to {named(seed['name'])} - {seed['artists']} (valence {seed['valence']:.3f}, "
              f"energy {seed['energy']:.3f}, {seed['mood']})")
     if df.empty:
         _echo(f"{title}: no other song in {_where(demo, dataset).library} has a valence and an energy")
