@@ -25,7 +25,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 import requests  # noqa: E402
 
-from recommender.errors import LockHeld, UsageError  # noqa: E402
+from recommender.errors import AuthError, LockHeld, MissingScope, RateLimited, SpotifyError, SpotifyUnavailable, UsageError  # noqa: E402
 from recommender.jobs import BuildResult  # noqa: E402
 from recommender.web.app import CATCH_ALL, Security, create_app  # noqa: E402
 from recommender.web.server import bind  # noqa: E402
@@ -144,7 +144,11 @@ class StubContext:
         self.calls.append(("export mood", mood, valence, energy))
         return {"playlist_id": "p", "name": "recommend: sad", "tracks": 1, "created": True}
 
+    failing: Exception | None = None  # what the next export raises (Spotify down, no login, the lock held)
+
     def export_cluster(self, cluster):
+        if self.failing is not None:
+            raise self.failing
         self.calls.append(("export", cluster))
         return {"playlist_id": "p", "name": "n", "tracks": 1, "created": True}
 
@@ -624,7 +628,28 @@ def test_a_publish_refused_as_out_of_date_shows_the_new_diff_and_says_why(sessio
 def test_api_errors_are_json_with_exit_code(session, server):
     _, _, base = server
     r = session.get(base + "/api/similar?track=x", timeout=10)
-    assert r.status_code == 400 and r.json()["exit_code"] == 6
+    assert r.status_code == 423 and r.json()["exit_code"] == 6
+
+
+@pytest.mark.parametrize("error, status", [
+    (AuthError("not logged in to Spotify: run `recommend auth` to log in to Spotify"), 403),
+    (MissingScope("Spotify refused: the saved login lacks a permission; run `recommend auth`"), 403),
+    (SpotifyUnavailable("Spotify is unavailable: 502 on GET me, 5 attempts"), 502),
+    (SpotifyError("Spotify refused the request: 404 not found"), 502),
+    (RateLimited("Spotify asks to wait 3600 s", retry_after=3600), 503),
+    (LockHeld("another run holds the lock (pid 1, 'build-playlist'); try again when it has finished"), 423),
+    (UsageError("cluster must be a whole number"), 400)])
+def test_an_action_failing_for_no_fault_of_the_request_is_not_a_400(session, server, error, status):
+    """Not logged in, Spotify down or refusing, another run holding the lock: each answered 400 ("Bad
+    Request"), as if the page had sent something wrong. Each has its own status, with its one-line message."""
+    ctx, sec, base = server
+    ctx.failing = error
+    try:
+        r = session.post(base + "/api/map/export", json={"cluster": 0}, timeout=10, headers={"X-CSRF-Token": sec.csrf})
+    finally:
+        ctx.failing = None
+    assert r.status_code == status and r.json() == {"error": str(error), "exit_code": error.exit_code}
+    assert r.headers.get("retry-after") == ("3600" if isinstance(error, RateLimited) else None)
 
 
 def test_why_answers_the_track_asked_as_json_and_an_unknown_one_as_its_one_line_error(session, server):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
 import threading
@@ -36,7 +37,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import RecommenderError, StorageError, UsageError
+from ..errors import (AuthError, LockHeld, MissingScope, RateLimited, RecommenderError, SpotifyError, SpotifyUnavailable,
+                      StorageError, UsageError)
 from ..safetext import terminal_safe
 from .context import StalePlan, plan_of, web_words
 
@@ -97,6 +99,24 @@ class Security:
         if origin is None or self.port is None:
             return True
         return origin.lower() == f"http://{request.headers.get('host', '')}".lower()
+
+
+# the web answer of an error that is no fault of the request (it was a 400, "Bad Request", for all of them):
+# the first class the error is an instance of gives it (a subclass before its base); anything else is bad input, 400
+ERROR_STATUSES: tuple[tuple[type[RecommenderError], int], ...] = (
+    (MissingScope, 403), (AuthError, 403),  # no usable Spotify login (the page's own session is fine): `recommend auth`
+    (RateLimited, 503), (SpotifyUnavailable, 502), (SpotifyError, 502),  # Spotify failed or refused
+    (LockHeld, 423),  # another run holds the run lock (423, not 409: a 409 is the pages' "config file changed")
+    (StorageError, 507))  # a file that cannot be written (a full disk), as ``guard`` answers the OSError itself
+
+
+def error_status(exc: RecommenderError) -> int:
+    """The HTTP status of ``exc`` as a JSON endpoint answers it: its own ``http_status`` (StaleConfig's
+    409), else ``ERROR_STATUSES``'s, else 400."""
+    status = getattr(exc, "http_status", None)
+    if status is not None:
+        return status
+    return next((code for kind, code in ERROR_STATUSES if isinstance(exc, kind)), 400)
 
 
 def _headers(response: Response, started: float) -> Response:
@@ -217,9 +237,10 @@ class _Site:
         return run
 
     def error_json(self, exc: RecommenderError) -> JSONResponse:
-        # a file that cannot be written (a full disk) is no bad input: 507, as ``guard`` answers the OSError itself
-        return JSONResponse({"error": web_words(str(exc)), "exit_code": exc.exit_code},
-                            status_code=getattr(exc, "http_status", 507 if isinstance(exc, StorageError) else 400))
+        """The error's one line as JSON, with the status of what failed (``error_status``)."""
+        retry = getattr(exc, "retry_after", None) if isinstance(exc, RateLimited) else None
+        return JSONResponse({"error": web_words(str(exc)), "exit_code": exc.exit_code}, status_code=error_status(exc),
+                            headers={"Retry-After": str(math.ceil(retry))} if retry is not None else None)
 
     # ----- pages ---------------------------------------------------------------------------
     async def index(self, request: Request) -> Response:
