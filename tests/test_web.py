@@ -936,6 +936,12 @@ class Ctx:  # a publish that runs until the test releases it
             time.sleep(0.02)
         open(done, "w").write("written")
         self.last_publish = {"exit_code": 0}
+    def weights_preview(self, weights, new_share=None):  # a preview as slow, which writes nothing
+        print("previewing", flush=True)
+        deadline = time.monotonic() + 15
+        while not os.path.exists(release) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return {"tracks": []}
 sock, sec = bind(0), Security()
 sec.port = sock.getsockname()[1]
 print(sec.port, sec.token, sec.csrf, flush=True)
@@ -989,6 +995,46 @@ def test_ctrl_c_during_a_publish_waits_for_it_and_says_so(tmp_path):
             proc.kill()
             proc.wait(10)
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_ctrl_c_during_a_weights_preview_stops_the_server_without_calling_the_preview_a_change(tmp_path):
+    """A slider move's preview is a POST that writes nothing. Ctrl-C while one ran said "stopping once the
+    change under way is written (/api/weights/preview): stopped halfway it could be left half-done": nothing
+    was being written. Now it stops as with no request under way (nothing said, exit 0), the preview answered."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = tmp_path / "server.py"
+    script.write_text(SLOW_PUBLISH_SERVER)
+    release, done = tmp_path / "release", tmp_path / "done"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, str(script), str(release), str(done)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        port, token, csrf = proc.stdout.readline().split()
+        base = f"http://127.0.0.1:{port}"
+        s = requests.Session()
+        assert s.get(f"{base}/?token={token}", timeout=10).status_code == 200
+        answer = {}
+        post = threading.Thread(target=lambda: answer.update(r=s.post(
+            f"{base}/api/weights/preview", json={"weights": {"content": 0.4}}, headers={"X-CSRF-Token": csrf}, timeout=60)))
+        post.start()
+        assert proc.stdout.readline().strip() == "previewing"
+        proc.send_signal(signal.SIGINT)
+        time.sleep(1)  # (the warning came at once)
+        release.touch()
+        post.join(60)
+        assert answer["r"].status_code == 200 and answer["r"].json() == {"tracks": []}
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    said = proc.stderr.read()
+    assert "preview" not in said and "change under way" not in said and "half-done" not in said, said
+    assert "Traceback" not in said
 
 
 # `recommend web` whose Ctrl-C lands where Python loses its KeyboardInterrupt: a real SIGINT to

@@ -51,6 +51,7 @@ PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("discovery", "Disco
          ("search", "Search"), ("similar", "Similar"), ("runs", "Runs")]
 CATCH_ALL = "/{path:path}"  # (the route of an address no other route answers: ``not_found``)
 ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+READ_ONLY_POSTS = frozenset({"/api/weights/preview"})  # POSTs that change nothing (``json_action``'s write=False)
 LOOPBACK = re.compile(r"(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?", re.IGNORECASE)  # a Host header
 
 
@@ -455,7 +456,7 @@ class _Site:
             raise UsageError(f"{key} must be a whole number, got {value!r}")
         return int(value)
 
-    async def api_weights_preview(self, request: Request) -> Response:
+    async def api_weights_preview(self, request: Request) -> Response:  # (in READ_ONLY_POSTS)
         return await self.json_action(request, lambda b: self.ctx.weights_preview(b.get("weights") or {}, b.get("new_share")),
                                       write=False)
 
@@ -540,7 +541,10 @@ class _Site:
                                                      else "Your config file has a problem"), message=str(exc),
                                             advice="Mend it, then reload this page and do it again." if refused else "",
                                             page=request.url.path.strip("/")), started)
-        if request.method == "POST":  # a change under way: a Ctrl-C waits for it (server.serve)
+        # a change under way: a Ctrl-C waits for it and says so (server.serve); a preview writes nothing
+        # (it was named there: "stopping once the change under way is written (/api/weights/preview)")
+        change = request.method == "POST" and request.url.path not in READ_ONLY_POSTS
+        if change:
             self.app.state.writing.append(request.url.path)
         try:
             response = await call_next(request)
@@ -554,7 +558,7 @@ class _Site:
             response = JSONResponse({"error": message}, status_code=status) if request.url.path.startswith("/api/") \
                 else Response(message, status_code=status)  # the scripts read {"error"} from /api/ answers
         finally:
-            if request.method == "POST":
+            if change:
                 self.app.state.writing.remove(request.url.path)
         if request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-cache"
