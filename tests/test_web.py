@@ -354,6 +354,25 @@ def test_an_address_no_page_has_is_a_page_of_the_app_saying_so(session, server):
     assert requests.get(base + "/wieghts", timeout=10).status_code == 403  # without the session: refused first
 
 
+@pytest.mark.parametrize("path, shown", [("/next%0A", "/next\\n"), ("/%0A", "/\\n"), ("/a%0Ab", "/a\\nb"),
+                                         ("/%0d%0a", "/\\r\\n"), ("/static/app.js%0A", "/static/app.js\\n"),
+                                         ("/static%0A/app.js", "/static\\n/app.js"), ("/search%0A/", "/search\\n/")])
+def test_an_address_with_an_encoded_line_break_is_the_apps_404(session, server, path, shown):
+    """A line break in a path: at its end, a page answered as if it were not there (/next%0A showed the Next
+    page, /%0A set the session); within it, no route matched, and the answer was a bare "Not Found" in
+    plain text. Each is the app's 404 page naming the address (its JSON under /api/); without the session, a 403."""
+    ctx, sec, base = server
+    r = session.get(base + path, timeout=10, allow_redirects=False)
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"], (r.status_code, r.text[:200])
+    assert f"&#39;{shown}&#39; is no page of recommend web" in r.text and 'href="/weights"' in r.text
+    head = session.head(base + path, timeout=10, allow_redirects=False)
+    assert head.status_code == 404 and head.headers["content-security-policy"]
+    api = session.post(base + "/api/map/export%0A", json={"cluster": 0}, headers={"X-CSRF-Token": sec.csrf}, timeout=10)
+    assert api.status_code == 404 and api.json() == {"error": "'/api/map/export\\n' is no page of recommend web"}
+    stranger = requests.get(base + path, timeout=10, allow_redirects=False)
+    assert stranger.status_code == 403 and sec.csrf not in stranger.text
+
+
 def test_an_address_asked_with_a_method_it_does_not_take_is_a_405_and_an_unknown_one_a_404_whatever_the_method(session, server):
     # before: a GET of a POST endpoint said "no page" (404), and a POST to a typo "Method Not Allowed" in plain text
     ctx, sec, base = server

@@ -52,6 +52,7 @@ PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("discovery", "Disco
 CATCH_ALL = "/{path:path}"  # (the route of an address no other route answers: ``not_found``)
 ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 READ_ONLY_POSTS = frozenset({"/api/weights/preview"})  # POSTs that change nothing (``json_action``'s write=False)
+CONTROL = re.compile("[\x00-\x1f\x7f]")  # in a request's path: no address of the app (``guard``)
 LOOPBACK = re.compile(r"(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?", re.IGNORECASE)  # a Host header
 
 
@@ -343,14 +344,15 @@ class _Site:
     async def not_found(self, request: Request) -> Response:
         """An address no page has (a typo, an old bookmark): a page of the app saying so, with
         its menu, not a bare "Not Found"; the scripts' JSON under /api/."""
-        path = request.url.path
-        if request.method in ("GET", "HEAD") and len(path) > 1 and path.endswith("/"):  # "/next/": the page, as
+        path = request.scope["path"]  # (with its line breaks: ``guard``)
+        odd = CONTROL.search(path) is not None
+        if not odd and request.method in ("GET", "HEAD") and len(path) > 1 and path.endswith("/"):  # "/next/": the page, as
             # Starlette's own redirect did (it sent "//next/" to the host "next" and dropped "/search/?q=love"'s query)
             return RedirectResponse(_here(path.rstrip("/"), request.url.query), status_code=307)
         # an address of the app asked with another method: a 405 naming those it takes (a GET of /api/weights/save
         # said "no page", and a POST to an address no page has "Method Not Allowed")
-        allowed = sorted({m for r in self.app.routes if isinstance(r, Route) and r.path != CATCH_ALL
-                          and r.matches(request.scope)[0] is Match.PARTIAL for m in r.methods or ()})
+        allowed = [] if odd else sorted({m for r in self.app.routes if isinstance(r, Route) and r.path != CATCH_ALL
+                                         and r.matches(request.scope)[0] is Match.PARTIAL for m in r.methods or ()})
         status, message = 404, f"{path!r} is no page of recommend web"
         if allowed:
             status, message = 405, f"{path!r} takes {' or '.join(allowed)}, not {request.method}"
@@ -522,8 +524,13 @@ class _Site:
         started = time.perf_counter()
         if not self.sec.host_ok(request.headers.get("host")):
             return _headers(self.wrong_host(request), started)
-        if not request.url.path.startswith("/static/") and not self.sec.authed(request):
+        # the path as asked (``request.url`` drops its line breaks and tabs): a control character is in no
+        # address of the app (/next%0A showed the Next page, /a%0Ab was a bare "Not Found" in plain text)
+        odd = CONTROL.search(request.scope["path"]) is not None
+        if (odd or not request.url.path.startswith("/static/")) and not self.sec.authed(request):
             return _headers(self.denied(request), started)
+        if odd:
+            return _headers(await self.not_found(request), started)
         if (request.method == "GET" and request.url.path not in ("/", "") and not request.url.path.startswith(
                 ("/static/", "/api/")) and _same(request.query_params.get("token", ""), self.sec.token)):
             # the URL's token on another page (/weights?token=...): it showed the page, but set no cookie,
