@@ -801,6 +801,28 @@ def test_a_form_posted_to_a_json_endpoint_is_a_400_not_a_bug(session, server, pa
     assert ctx.calls == before and "Stream consumed" not in caplog.text
 
 
+@pytest.mark.parametrize("path, kind", [("/api/weights/save", "application/json"), ("/api/weights/preview", "application/json"),
+                                        ("/next/steer", "application/x-www-form-urlencoded")])
+def test_a_post_whose_sender_goes_away_before_its_body_is_in_is_no_bug(server, path, kind, caplog):
+    """A tab closed (or a fetch cut off) while its POST's body was on its way: the app's reading of the
+    body raised ClientDisconnect, logged as a bug ("error in POST ...", a traceback in the terminal)."""
+    import logging
+    ctx, sec, base = server
+    session = entered(sec, base)
+    cookie = f"{sec.cookie}={session.cookies.get(sec.cookie)}"
+    before = list(ctx.calls)
+    caplog.set_level(logging.INFO)
+    with socket.create_connection(("127.0.0.1", sec.port), timeout=10) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{sec.port}\r\nCookie: {cookie}\r\nX-CSRF-Token: {sec.csrf}\r\n"
+                     f"Content-Type: {kind}\r\nContent-Length: 500\r\n\r\n".encode() + b'{"weights": ')
+        sock.shutdown(socket.SHUT_WR)  # gone with 488 bytes of its body unsent
+        sock.recv(65536)
+    time.sleep(0.5)  # (the app's log of it)
+    assert session.get(base + "/api/search?q=x", timeout=10).status_code == 200  # the app serves on
+    assert ctx.calls == before
+    assert "error in POST" not in caplog.text and "Traceback" not in caplog.text and "ClientDisconnect" not in caplog.text
+
+
 def test_a_bug_raising_valueerror_is_not_passed_off_as_bad_input(session, server, caplog):
     # before: any ValueError/TypeError inside the call was answered 400 with pandas' words
     # and never logged

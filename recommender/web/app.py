@@ -32,7 +32,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -556,7 +556,11 @@ class _Site:
         try:
             response = await call_next(request)
         except Exception as exc:  # a full disk as the CLI says it; a bug: one line, the details to the log
-            if StorageError.matches(exc):
+            if isinstance(exc, ClientDisconnect):  # the sender went before its body was in (a tab closed): no bug,
+                # nothing done, and no one to answer (it was logged with a traceback: "error in POST ...")
+                log.debug("%s %s: the client went away before its request's body was in", request.method, request.url.path)
+                message, status = "the request's body did not arrive whole", 400
+            elif StorageError.matches(exc):
                 message, status = str(StorageError.from_os_error(exc)), 507
                 log.warning("%s %s: %s", request.method, request.url.path, message)
             else:
