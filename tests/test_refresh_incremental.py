@@ -352,3 +352,22 @@ def test_your_own_empty_playlist_costs_no_request_and_is_read_once_it_holds_trac
     assert [r for r in api_requests(server, "GET") if r.path == f"/v1/playlists/{made}/items"]
     items = library.playlist_items
     assert items.loc[items["playlist_id"] == made, "track_id"].tolist() == [track]
+
+
+def test_an_artist_you_no_longer_follow_nor_hear_leaves_the_cache_as_in_a_clean_pull(server, tmp_path):
+    """An artist only followed (no track of the library credits it), unfollowed since: the
+    incremental refresh kept every cached artist it did not meet again, so the artists frame only
+    grew, unlike a clean pull's, and `status` and `enrich genres` counted (and looked up) artists
+    of nothing in the library."""
+    from recommender.status import genre_coverage
+    gone = base62_id("artist:followed-only")
+    server.account.artists[gone] = {"name": "Followed Only"}
+    server.account.followed_artists.append(gone)
+    first, _ = _pull(server, tmp_path / "c")
+    assert gone in set(first.artists["artist_id"])
+    server.account.followed_artists.remove(gone)
+    library, _ = _pull(server, tmp_path / "c")
+    clean, _ = _pull(server, tmp_path / "clean")
+    assert gone not in set(library.artists["artist_id"])
+    assert sorted(library.artists["artist_id"]) == sorted(clean.artists["artist_id"])
+    assert genre_coverage(library)["artists"] == genre_coverage(clean)["artists"]

@@ -341,6 +341,12 @@ def _assemble(store: Store, user_id: str, cached: Library | None, met: _Met, pla
     tracks = tracks[_among(tracks["track_id"], referenced)]
     artists = pd.DataFrame(list(met.artists.values()), columns=list(schema.FRAMES["artists"]))
     if len(old_artists):
+        # only those still of the library (credited on a track kept, in your top lists, followed):
+        # one unfollowed, or of tracks gone from it, leaves as it is not in a clean pull
+        wanted = ({str(a) for ids in tracks["artist_ids"] for a in ids}
+                  | {r["artist_id"] for r in top_artists} | {r["artist_id"] for r in followed})
+        old_artists = old_artists[_among(old_artists["artist_id"], wanted)]
+    if len(old_artists):
         artists = pd.concat([schema.conform("artists", artists), old_artists], ignore_index=True)
     # not from Spotify: carried over (never saved by the refresh: by their own commands), even from
     # a damaged cache; the audio features of this library's tracks, new ones included (below)
