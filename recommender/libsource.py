@@ -23,7 +23,7 @@ from pathlib import Path
 from collections.abc import Iterable
 from typing import Any
 
-from .paths import SAMPLE_LIBRARY
+from .paths import SAMPLE_LIBRARY, frame_source
 
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,12 @@ class LibrarySource:
         return SAMPLE_LIBRARY if self.demo else f"the cache in {self.frames_dir}"
 
     def _file(self) -> Path:
-        return self.dataset if self.dataset is not None else self.frames_dir / "tracks.parquet"
+        """The data file, or the cache's tracks file where the store reads it: the cache
+        directory, or the data directory where a version from before the cache directory kept
+        it, until a run holding the lock moves it (README: Upgrading)."""
+        if self.dataset is not None:
+            return self.dataset
+        return frame_source(self.frames_dir / "tracks.parquet", Path(self.settings.cache_dir) / "tracks.parquet")[0]
 
     def fingerprint(self) -> str:
         """Changes whenever the library's tracks may have changed."""

@@ -332,6 +332,27 @@ def same_place(a: Path | str, b: Path | str) -> bool:
         return False
 
 
+def file_stat(path: Path) -> tuple | None:
+    """(modification time, size, inode) of ``path``, None when absent or unreadable."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def frame_source(home: Path, legacy: Path) -> tuple[Path, tuple | None]:
+    """Where a frame is read from, of its ``home`` and ``legacy``, the place a version from before
+    the move kept it (``store.Store.frame_path``): the home, or the legacy copy when it is the only
+    one or the newer one; and that file's ``file_stat`` (None: absent). Without pandas: the
+    search's ``libsource`` fingerprints the tracks' file by it."""
+    old = None if legacy == home else file_stat(legacy)
+    if old is None:
+        return home, file_stat(home)
+    new = file_stat(home)
+    return (legacy, old) if new is None or old[0] > new[0] else (home, new)
+
+
 def in_the_caches(data_dir: Path | str) -> Path | None:
     """The folder of caches (``$XDG_CACHE_HOME``, ``~/.cache``) when the data directory
     ``data_dir`` lies in it (by its real path, or a bind mount of it there: the user cache dir

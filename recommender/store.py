@@ -38,6 +38,7 @@ from . import paths, schema
 from .errors import StorageError, make_dirs
 from .isotime import age_seconds, system_now, time_or_none, utc_now
 from .library import Library
+from .paths import file_stat, frame_source
 
 log = logging.getLogger(__name__)
 
@@ -176,15 +177,6 @@ def atomic_write_text(path: Path, text: str, mode: int | None = None, chosen: bo
 
 def now_iso() -> str:
     return utc_now().replace(microsecond=0).isoformat()
-
-
-def file_stat(path: Path) -> tuple | None:
-    """(modification time, size, inode) of ``path``, None when absent or unreadable."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size, st.st_ino
 
 
 class Store:
@@ -377,9 +369,7 @@ class Store:
 
     def _source(self, name: str) -> tuple[Path, tuple | None]:
         """(``frame_path``, its stat: None when absent), each place stat-ed once."""
-        home, legacy = self._home(name), self._before_the_move(name)
-        old = None if legacy == home else file_stat(legacy)
-        return (home, file_stat(home)) if old is None else _newer(home, legacy, old)
+        return frame_source(self._home(name), self._before_the_move(name))
 
     def save_frame(self, name: str, df: pd.DataFrame) -> None:
         df = schema.conform(name, df)
@@ -605,13 +595,6 @@ def _as_text(column, text):
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     return column if column.type == text else column.cast(text)
-
-
-def _newer(home: Path, legacy: Path, old: tuple) -> tuple[Path, tuple | None]:
-    """Of a frame's ``home`` and the copy from before the move ``legacy`` (its stat: ``old``),
-    the one it is read from (``Store.frame_path``: the newer) and that one's stat."""
-    new = file_stat(home)
-    return (legacy, old) if new is None or old[0] > new[0] else (home, new)
 
 
 def _earlier(marked: Any, started: Any) -> bool:

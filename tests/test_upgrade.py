@@ -3,6 +3,8 @@ older layout or format itself, then runs this version on it."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from recommender import paths
@@ -544,3 +546,24 @@ def test_features_and_genres_an_older_version_kept_in_the_cache_directory_surviv
         pass
     assert sorted(p.name for p in state.iterdir() if p.suffix == ".parquet" or p.name.endswith(".moving")) == [
         "artist_genres.parquet", "audio_features.parquet"]
+
+
+def test_search_and_similar_read_the_frames_an_older_version_kept_in_the_state_directory(standin, tmp_path):
+    """README (Upgrading): the frames of a version from before the cache directory "are read
+    there" until a run holding the lock moves them; `playlists` did, but `search` and `similar`
+    looked for tracks.parquet in the cache directory only and said "no cached library ... run
+    `recommend refresh`"."""
+    import shutil
+    state, cache = paths.user_data_dir(), paths.user_cache_dir()
+    one = tmp_path / "one-folder"
+    save_login(standin, one)
+    assert run(["refresh", "--quiet"], env_for(standin, one)).exit_code == 0
+    shutil.copytree(one, state, dirs_exist_ok=True)  # where the older version kept all of it
+    by_hand = {k: v for k, v in env_for(standin, state).items() if k != "RECOMMENDER_CACHE_DIR"}
+    assert not (cache / "tracks.parquet").exists()
+    for args in (["search", "Owl Light", "--json"], ["similar", "Owl Light", "--json"]):
+        result = run(args, by_hand)
+        assert result.exit_code == 0, result.output
+        assert "Owl Light" in result.stdout or "smallTrack" in result.stdout, result.output
+    found = run(["search", "Owl Light", "--json"], by_hand)
+    assert json.loads(found.stdout)[0]["name"] == "Owl Light"
