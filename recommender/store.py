@@ -449,10 +449,14 @@ class Store:
                 frames[name] = frame
         return library.replace(**frames) if frames else library
 
-    def save_library(self, library: Library, names: list[str] | None = None) -> None:
+    def save_library(self, library: Library, names: list[str] | None = None,
+                     manifest: dict[str, Any] | None = None) -> None:
         """Write the frames as one unit: each file is atomic, and the manifest says ``saving``
         until the last one is in place, so a save stopped between two files (killed, Ctrl-C,
-        disk full) is never loaded as a mix of new and old frames: the next run re-pulls."""
+        disk full) is never loaded as a mix of new and old frames: the next run re-pulls.
+        ``manifest``: changes that go with these frames (a pull's snapshots and counts), written
+        in the one manifest write that ends the save: a stop after the frames never leaves them
+        beside the previous pull's."""
         # a frame only its own command makes is written by that command alone (``save_frame``): a
         # Library holds only its tracks' rows of the audio features (``BY_TRACK``), and a damaged
         # frame written over would make the next runs forget to say that command must be run again
@@ -474,13 +478,14 @@ class Store:
                     self._saved()
             raise
         else:
-            self._saved()
+            self._saved(manifest)
         finally:
             _SAVING_HERE.discard(str(self.dir))
 
-    def _saved(self) -> None:
+    def _saved(self, changes: dict[str, Any] | None = None) -> None:
         data = self.read_manifest()
         data.pop(SAVING, None)
+        data.update(changes or {})
         self.write_manifest(data)
 
     def _await_save(self, manifest: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:

@@ -371,3 +371,25 @@ def test_an_artist_you_no_longer_follow_nor_hear_leaves_the_cache_as_in_a_clean_
     assert gone not in set(library.artists["artist_id"])
     assert sorted(library.artists["artist_id"]) == sorted(clean.artists["artist_id"])
     assert genre_coverage(library)["artists"] == genre_coverage(clean)["artists"]
+
+
+def test_a_refresh_stopped_right_after_its_frames_were_saved_leaves_no_count_that_misleads_the_next(
+        server, tmp_path, monkeypatch):
+    """The frames were saved, then the manifest (the snapshots, the saved tracks' count) written
+    apart: a stop between the two (SIGTERM, Ctrl-C) left the new saved list beside the old count,
+    and the next refresh, a song saved then and one unsaved since, took the cached list for
+    Spotify's and kept the unsaved song for good."""
+    from recommender.sources import albums
+    _pull(server, tmp_path / "c")
+    _save(server, SAVED)
+
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(albums, "new_to_you", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        _pull(server, tmp_path / "c")
+    monkeypatch.undo()
+    gone = _unsave(server, 100)
+    library, _ = _pull(server, tmp_path / "c")
+    assert gone not in set(_saved(library)["track_id"])
+    assert sorted(_saved(library)["track_id"]) == sorted(s["id"] for s in server.account.saved_tracks)

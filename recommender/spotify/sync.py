@@ -122,15 +122,18 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     library = _assemble(store, user_id, cached, met, playlists, top_tracks, top_artists, saved, followed,
                         discovery_rows)
     report.saved = with_last_discovery(library, cached)
-    store.save_library(report.saved)
+    report.requests = gateway.requests_made - start_requests
+    # the snapshots and counts the frames were read against, written with them (``save_library``):
+    # a stop in between left the new saved tracks beside the last pull's count, which the next
+    # refresh then took for a list that had not changed
+    store.save_library(report.saved, manifest={
+        "user_id": user_id, "fetched_at": now_iso(), "listed_at": listed_at, "snapshots": playlists.snapshots,
+        "artist_genres_api": genres_state, "discovery": discovery_state,
+        "last_refresh": {"requests": report.requests, "at": now_iso()}, SAVED_TOTAL: saved_total})
     report.tracks = len(library.tracks)
     from ..sources.albums import new_to_you
     report.discovery_tracks = new_to_you(library.frames, store)
-    report.requests = gateway.requests_made - start_requests
     report.problems = problems
-    store.update_manifest(user_id=user_id, fetched_at=now_iso(), listed_at=listed_at, snapshots=playlists.snapshots,
-                          artist_genres_api=genres_state, discovery=discovery_state,
-                          last_refresh={"requests": report.requests, "at": now_iso()}, **{SAVED_TOTAL: saved_total})
     return library, report
 
 
