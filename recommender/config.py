@@ -178,8 +178,17 @@ class Settings(Mapping):
         return Settings(data, sources=sources, user_file=self.user_file, relative_cache_dir=self.relative_cache_dir)
 
     def redacted(self) -> dict:
-        """The merged settings as a dict with secrets replaced by '***'."""
-        data = self.to_dict()
+        """The merged settings as a dict with secrets, and the password of a URL (a service
+        address "http://user:secret@host/"), replaced by '***'."""
+        from .safetext import hide_url_passwords
+
+        def hidden(node: Any) -> Any:
+            if isinstance(node, dict):
+                return {k: hidden(v) for k, v in node.items()}
+            if isinstance(node, list):
+                return [hidden(v) for v in node]
+            return hide_url_passwords(node) if isinstance(node, str) else node
+        data = hidden(self.to_dict())
         for dotted in SECRET_KEYS:
             node = data
             *parents, last = dotted.split(".")

@@ -41,6 +41,8 @@ _QUOTED_CODE = re.compile(r"""(["']code["']\s*:\s*["'])[^"']+""")  # a form body
 # any Authorization header's value (ListenBrainz's "Token ...", whatever the scheme)
 _AUTHORIZATION = re.compile(r"""(?i)(\bauthorization\b["']?\s*[:=]\s*["']?)[^"'\r\n,}]+""")
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-]{80,}")  # Spotify tokens and codes are 100+ chars
+# the password of a URL's user info ("http://user:PASSWORD@host/"): up to the address's last "@"
+_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://[^/?#@\s:]*:)[^/?#\s]*@")
 
 
 _SECRETS: tuple[str, ...] = ()  # the configured secrets of this process (``remember_secrets``)
@@ -53,9 +55,16 @@ def remember_secrets(secrets: Iterable[str]) -> None:
     _SECRETS = tuple(s for s in secrets if s)
 
 
+def hide_url_passwords(text: str) -> str:
+    """``text`` with the password of each URL in it ("http://user:secret@host/v1") replaced by
+    *** ("http://user:***@host/v1"): a service address set with credentials in it (config,
+    environment) is shown so wherever the tool shows or logs it."""
+    return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with bearer/basic credentials, any Authorization value, token and secret values
-    and authorization codes replaced by ***; ``secrets`` and the remembered ones
+    """``text`` with bearer/basic credentials, any Authorization value, token and secret values,
+    URLs' passwords and authorization codes replaced by ***; ``secrets`` and the remembered ones
     (``remember_secrets``) are replaced verbatim. The log's every line goes through it, and so
     does a service's answer quoted in a message (a server that repeats the request's
     credentials back printed them in an error line, a note, --json and the manifest)."""
@@ -67,6 +76,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     text = _KEY_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
     text = _AUTH_CODE.sub(lambda m: m.group(1) + REDACTED, text)
     text = _QUOTED_CODE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = hide_url_passwords(text)
     return _LONG_TOKEN.sub(lambda m: m.group(0) if _no_token(m.group(0)) else REDACTED, text)
 
 

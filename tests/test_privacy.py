@@ -450,3 +450,33 @@ def test_a_credential_a_server_repeats_back_is_in_no_message_note_json_or_file(w
         assert result.exit_code in (3, 5), result.stderr  # refused, not "unexpected error" (exit 1)
         assert token not in result.stderr and "unexpected error" not in result.stderr, result.stderr
         assert status == 403 or echo.url in result.stderr  # a 401 after a refresh names the address set
+
+
+def test_a_password_in_a_service_address_is_shown_as_stars(world, tmp_path):
+    """`spotify.api_url: http://user:secret@host/v1` (or the environment's) was shown whole by
+    `config show` (text and --json), by status and by the error naming the address, and was
+    written to the log and the run history. Each shows it "http://user:***@host/v1"; the config
+    file keeps it."""
+    from spotify_helpers import save_login
+    spotify, lb, mb = world
+    cache = tmp_path / "cache"
+    save_login(spotify, cache, client_id="privacy-client")
+    dead = f"http://user:s3cretpw@127.0.0.1:{free_port()}/v1/"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"spotify:\n  max_retries: 0\n  api_url: {dead}\n")
+    env = env_of(spotify, lb, mb, cache, RECOMMENDER_MUSICBRAINZ_URL="http://mb:mbs3cret@127.0.0.1:9/ws/2/",
+                 RECOMMENDER_CONFIG=str(config))
+    del env["RECOMMENDER_SPOTIFY_API_URL"]
+    shown = run(["config", "show"], env).stdout
+    assert f"api_url: {dead.replace('s3cretpw', '***')}" in shown and "http://mb:***@127.0.0.1:9/ws/2/" in shown
+    assert json.loads(run(["config", "show", "--json"], env).stdout)["spotify"]["api_url"] == dead.replace("s3cretpw", "***")
+    refresh = run(["refresh", "--json"], env)
+    status, status_json = run(["status"], env), run(["status", "--json"], env)
+    assert refresh.exit_code == 5 and "user:***@127.0.0.1" in refresh.stderr, refresh.stderr
+    assert "user:***@127.0.0.1" in status.stdout + status.stderr and "user:***@127.0.0.1" in status_json.stdout
+    files = "".join(p.read_text(errors="replace") for p in cache.rglob("*") if p.is_file() and p.suffix != ".parquet")
+    for text in (shown, refresh.stdout, refresh.stderr, status.stdout, status.stderr, status_json.stdout, files):
+        assert "s3cretpw" not in text and "mbs3cret" not in text
+    assert "s3cret" in config.read_text()  # the file itself is left as written
+    from recommender.safetext import redact
+    assert redact("GET http://u:p@ss@h:1/x?a=b@c failed") == "GET http://u:***@h:1/x?a=b@c failed"

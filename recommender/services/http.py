@@ -38,7 +38,7 @@ import requests
 import urllib3
 
 from ..errors import RecommenderError, wait_seconds
-from ..safetext import whole_characters
+from ..safetext import hide_url_passwords, whole_characters
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class ServiceError(RecommenderError):
     exit_code = 5
 
     def __init__(self, message: str, status: int | None = None, service: str = "") -> None:
-        super().__init__(message)
+        super().__init__(hide_url_passwords(message))  # (the address it names may hold a password)
         self.status = status
         self.service = service
         self.unreachable = False  # no server answered at the address (refused, no route, no such host)
