@@ -123,24 +123,34 @@ def _logged_in(settings) -> Login:
 SPOTIFY_APPS_PAGE = "https://www.spotify.com/account/apps/"  # where a person removes an app's access
 
 
-def logout(settings) -> tuple[Path, bool]:
+def logout(settings) -> tuple[Path, bool, Path | None]:
     """Delete the saved Spotify login (under the run lock, so that a running build cannot
-    write a refreshed token back). Returns (the token file, whether there was one). The
-    cache, the runs and the managed playlist stay; Spotify keeps the app's access until the
-    person removes it on ``SPOTIFY_APPS_PAGE``."""
+    write a refreshed token back). Returns (the token file, whether there was one, the file
+    it links to when it is a symlink). A token file that is a symlink (into a dotfiles or
+    synced folder) has the file it names deleted too, a regular file only: the login is
+    saved there (``store.atomic_write`` writes a link's target), and deleting the link alone
+    left the tokens on disk. The cache, the runs and the managed playlist stay; Spotify keeps
+    the app's access until the person removes it on ``SPOTIFY_APPS_PAGE``."""
+    import os
+
     from .errors import StorageError
     from .spotify.auth import token_path
     path = token_path(settings.cache_dir)
     if not path.exists():
-        return path, False
+        return path, False, None
     with writing(settings, "auth --logout"):
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            return path, False
-        except OSError as exc:
-            raise StorageError(f"cannot delete the saved login {path}: {exc.strerror or exc}") from None
-    return path, True
+        target = Path(os.path.realpath(path)) if path.is_symlink() else None
+        if target is not None and not target.is_file():
+            target = None  # (a link to a folder or a device holds no login of ours: only the link goes)
+        for doomed in ((target,) if target is not None else ()) + (path,):
+            try:
+                doomed.unlink()
+            except FileNotFoundError:
+                if doomed == path:
+                    return path, target is not None, target
+            except OSError as exc:
+                raise StorageError(f"cannot delete the saved login {doomed}: {exc.strerror or exc}") from None
+    return path, True, target
 
 
 def refresh(settings, gateway=None, progress: Progress | None = None, lock: bool = True):

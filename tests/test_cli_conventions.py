@@ -317,6 +317,27 @@ def test_auth_logout_deletes_the_saved_login_and_keeps_the_cache(standin, tmp_pa
     assert again.exit_code == 0 and "No saved login to delete" in again.stdout
 
 
+def test_auth_logout_of_a_symlinked_login_deletes_the_tokens_it_links_to(standin, tmp_path):
+    """A spotify-token.json that is a symlink (into a dotfiles or synced folder): the login is
+    saved in the file it names, and --logout deleted the link alone, leaving the access and
+    refresh tokens on disk. Both go now; a link to no regular file loses only the link."""
+    cache, kept = tmp_path / "cache", tmp_path / "dotfiles" / "token.json"
+    kept.parent.mkdir()
+    cache.mkdir()
+    save_login(standin, kept.parent)
+    (kept.parent / "spotify-token.json").rename(kept)
+    token = cache / "spotify-token.json"
+    token.symlink_to(kept)
+    out = run(["auth", "--logout"], env_for(standin, cache))
+    assert out.exit_code == 0, out.stderr
+    assert not token.is_symlink() and not kept.exists()
+    assert f"deleted {token} and {kept}, the file that link named." in " ".join(out.stdout.split())
+    (kept.parent / "folder").mkdir()
+    token.symlink_to(kept.parent / "folder")  # no login of ours behind it: the folder stays
+    assert run(["auth", "--logout"], env_for(standin, cache)).exit_code == 0
+    assert not token.is_symlink() and (kept.parent / "folder").is_dir()
+
+
 def test_an_80_column_table_wraps_text_and_keeps_ids_whole():
     from rich.console import Console
     from test_tables import field, squash

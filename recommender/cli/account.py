@@ -33,11 +33,13 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
     if logout:
         if no_browser:
             raise UsageError("--logout and --no-browser cannot be combined: --logout deletes the saved login")
-        path, had = jobs.logout(settings)
+        path, had, target = jobs.logout(settings)
         if not quiet:
             from ..tables import whole
             path = whole(path)  # a copy of it stays whole, spaces and all
-            _echo_wrapped(f"Logged out: deleted {path}." if had else f"No saved login to delete ({path} does not exist).")
+            linked = f" and {whole(target)}, the file that link named" if target is not None else ""
+            _echo_wrapped(f"Logged out: deleted {path}{linked}." if had else
+                          f"No saved login to delete ({path} does not exist).")
             _echo_wrapped(f"Spotify keeps this app's access to your account until you remove it: {jobs.SPOTIFY_APPS_PAGE}")
         return
     if no_input:  # what --no-input says it does when a login is needed (exit 3), and why
