@@ -65,13 +65,21 @@ def one_line_error(args: list[str], tmp_path) -> str:
                                  "it has spaces (see `recommend search -h`)"),
     (["refesh"], "error: no such command 'refesh'; did you mean 'refresh'? (see `recommend -h`)"),
     (["--limit", "3", "search", "x"], "error: no such option: --limit before the command; a command's own options "
-                                      "go after it: `recommend search --limit` (see `recommend -h`)"),
+                                      "go after it: `recommend search --limit 3` (see `recommend -h`)"),
+    # the option as typed, its value too (`--rows=3` said `recommend build-playlist --rows`); quoted for the shell
+    (["--rows=3", "build-playlist"], "error: no such option: --rows before the command; a command's own options "
+                                     "go after it: `recommend build-playlist --rows 3` (see `recommend -h`)"),
+    (["--seed-playlist=Mon mix été", "build-playlist"], "error: no such option: --seed-playlist before the command; a "
+                                                       "command's own options go after it: `recommend build-playlist "
+                                                       "--seed-playlist 'Mon mix été'` (see `recommend -h`)"),
+    (["--rows", "build-playlist"], "error: no such option: --rows before the command; a command's own options "
+                                   "go after it: `recommend build-playlist --rows` (see `recommend -h`)"),
     # the command after it has the option: the hint, not click's "did you mean --json?" (it said that)
     (["--top-n", "3", "evaluate"], "error: no such option: --top-n before the command; a command's own options "
-                                   "go after it: `recommend evaluate --top-n` (see `recommend -h`)"),
+                                   "go after it: `recommend evaluate --top-n 3` (see `recommend -h`)"),
     # a subcommand's option names the whole command (it said `recommend moods --mood`)
     (["--mood", "happy", "moods", "recommend"], "error: no such option: --mood before the command; a command's own "
-                                                "options go after it: `recommend moods recommend --mood` "
+                                                "options go after it: `recommend moods recommend --mood happy` "
                                                 "(see `recommend -h`)"),
     (["--verbos", "refresh"], "error: no such option: --verbos; did you mean --verbose or --version? "
                               "(see `recommend -h`)"),
@@ -86,10 +94,10 @@ def one_line_error(args: list[str], tmp_path) -> str:
     (["--frobnicate", "moods"], "error: no such option: --frobnicate, and no command of `recommend moods` has it "
                                 "(see `recommend -h`)"),
     (["--mood", "happy", "moods"], "error: no such option: --mood before the command; a command's own options go "
-                                   "after it: `recommend moods COMMAND --mood` (see `recommend -h`)"),
+                                   "after it: `recommend moods COMMAND --mood happy` (see `recommend -h`)"),
     (["--seed-playlist", "status", "build-playlist"], "error: no such option: --seed-playlist before the command; "
                                                       "a command's own options go after it: `recommend build-playlist "
-                                                      "--seed-playlist` (see `recommend -h`)"),
+                                                      "--seed-playlist status` (see `recommend -h`)"),
     (["--playlist-name", "status", "build-playlist"], "error: no such option: --playlist-name, and `recommend "
                                                       "build-playlist` has no --playlist-name either (see `recommend -h`)"),
     # between a group and its command: a bare "no such option", or for --json, that `recommend

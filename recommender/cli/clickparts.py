@@ -137,12 +137,13 @@ def _option_hint(group, args: list[str], option: str, close_root: bool, prefix: 
     # an option's value is no command when another command was typed (`--playlist-name status build-playlist`)
     meant = having or [(n, c) for at, n, c in typed if at != after] or [(n, c) for _, n, c in typed]
     name, command = meant[0] if meant else ("COMMAND", None)
+    chosen = next((at for at, n, c in typed if (n, c) == (name, command)), -1)  # (where its word is)
     group_of = getattr(command, "commands", None) is not None  # `--mood happy moods`: the group's commands
     if close_root and not having:
         return ""  # a typo of a common option (`--verbos refresh`): click's "did you mean --verbose?"
     if having or not meant:
         return (" before the command; a command's own options go after it: "
-                f"`{prefix} {name}{' COMMAND' if group_of else ''} {option}`")
+                f"`{prefix} {name}{' COMMAND' if group_of else ''} {_as_typed(option, args, command, chosen)}`")
     if group_of:
         return f", and no command of `{prefix} {name}` has it"
     # a typo only (--top-m for --top-n), not another option sharing a word (--new-playlist for --playlist-name)
@@ -150,3 +151,25 @@ def _option_hint(group, args: list[str], option: str, close_root: bool, prefix: 
                                                if o.startswith("--")], n=1, cutoff=0.8)
     return f", and `{prefix} {name}` has no {option} either" + (
         f"; did you mean `{prefix} {name} {close[0]}`?" if close else "")
+
+
+def _as_typed(option: str, args: list[str], command, chosen: int) -> str:
+    """``option`` with the value it was typed with, for the hint to copy: `--rows=3` and `--rows 3`
+    (an option of ``command``, or of a command of that group, that takes a value, followed by a
+    word other than the command's own, at ``chosen``) give `--rows 3` (the hint said `--rows`,
+    its value dropped); a flag, or an option whose value is missing, stays alone. The value is
+    quoted for the shell (`--seed-playlist 'My Mix'`)."""
+    import shlex
+
+    def params(command) -> list:
+        subs = getattr(command, "commands", None)
+        return [p for c in subs.values() for p in params(c)] if subs is not None else list(getattr(command, "params", []))
+    for at, arg in enumerate(args):
+        if arg.startswith(option + "="):
+            return f"{option} {shlex.quote(arg[len(option) + 1:])}"
+        if arg == option:
+            takes = [p for p in params(command) if option in p.opts + p.secondary_opts and not (p.is_flag or p.count)]
+            if takes and at + 1 < len(args) and at + 1 != chosen:
+                return f"{option} {shlex.quote(args[at + 1])}"
+            return option
+    return option
