@@ -191,6 +191,29 @@ def test_the_example_configs_placeholder_client_id_is_refused_before_the_login_p
     assert "config/user.yaml" not in example.read_text()  # it named the old place of the config file
 
 
+@pytest.mark.parametrize("client_id, shown", [("0123456789abcdef 0123456789abcdef", "0123456789abcdef 0123456789abcdef"),
+                                               ("0123456789abcdef0123456789abcdef\t", "0123456789abcdef0123456789abcdef\\x09"),
+                                               ('"0123456789abcdef"', '"0123456789abcdef"'), ("clé", "clé")])
+def test_a_client_id_no_app_can_have_is_refused_naming_the_key_and_file(client_id, shown, tmp_path):
+    """A client id with a space, a tab, quotes or a letter no client id has (a paste gone wrong)
+    went to the login page and the token endpoint, whose refusal was Spotify's opaque
+    INVALID_CLIENT; a refresh with a saved login failed on its first token refresh. Refused now
+    on one line, naming spotify.client_id and the file, before any request (exit 3, as the
+    placeholder's). Ids of letters, digits and -_.~ are taken: a stand-in's ("test-client") too."""
+    from pathlib import Path
+    config = tmp_path / "config.yaml"
+    config.write_text(f"spotify:\n  client_id: {json.dumps(client_id)}\n", encoding="utf-8")
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "state"), "SPOTIPY_CLIENT_ID": "",
+           "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": "http://127.0.0.1:9", "RECOMMENDER_SPOTIFY_API_URL": "http://127.0.0.1:9/v1/"}
+    for args in (["auth", "--no-browser"], ["refresh"]):
+        result = run([*args, "--config", str(config)], env)
+        assert result.exit_code == 3, (args, result.stderr)
+        assert result.stderr.splitlines() == [result.stderr.strip()], result.stderr  # one line
+        assert result.stderr.startswith(f"error: spotify.client_id '{shown}' (from {config}) is no client id"), result.stderr
+        assert "authorize" not in result.stderr and "127.0.0.1:9" not in result.stderr  # asked nothing
+    assert not Path(tmp_path / "state" / "spotify-token.json").exists()
+
+
 def test_web_without_its_extra_names_the_package_to_install(tmp_path, monkeypatch):
     # the hint said `pip install -e '.[web]'`, which works only inside a source checkout
     import recommender.web  # (also binds recommender): the attribute put back below must exist when run alone

@@ -12,6 +12,7 @@ import copy
 import html
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -40,6 +41,10 @@ NO_ANSWER = "neither a code nor an error from Spotify (the address was cut or ty
 
 TOKEN_FILE = "spotify-token.json"
 EXAMPLE_CLIENT_ID = "your-client-id"  # config/example.yaml's placeholder: no app has it
+# the characters a client id may hold: letters, digits and URL-safe marks. Spotify's are 32 hex
+# digits; any such word is taken (a stand-in takes any client id: "test-client"), while a space, a
+# line end, a quote or a non-ASCII letter (a paste gone wrong) is refused before any request
+CLIENT_ID_CHARACTERS = re.compile(r"[A-Za-z0-9._~-]+")
 BASE_SCOPES = (
     "playlist-read-private",
     "playlist-read-collaborative",
@@ -324,6 +329,13 @@ def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | 
                         "shows where) or SPOTIPY_CLIENT_ID "
                         "(create an app at https://developer.spotify.com/dashboard), then run `recommend auth`; "
                         f"or try everything on the built-in sample library with {TRY_DEMO}")
+    if not CLIENT_ID_CHARACTERS.fullmatch(sp.client_id):  # (what Spotify would call "Invalid client")
+        from ..safetext import cut, terminal_safe
+        raise AuthError(f"spotify.client_id '{terminal_safe(cut(sp.client_id, 40))}' (from "
+                        f"{where or 'your config file'}) is no client id: it holds a space, a control character or "
+                        "another character no client id has (Spotify's are 32 letters and digits, 0-9 and a-f); "
+                        "copy your app's Client ID from https://developer.spotify.com/dashboard into it, then run "
+                        "`recommend auth`")
     cache_dir = Path(cache_dir or settings.cache_dir)
     make_dirs(cache_dir)
     handler = AtomicCacheFileHandler(cache_path=str(token_path(cache_dir)))
@@ -361,7 +373,6 @@ def _authorize_refusal(url: str, redirect_uri: str, settings) -> str | None:
     (the browser will tell). A page this machine cannot reach (offline, a stand-in's address left
     behind) is SpotifyUnavailable naming the address: the login waited 300 s for a redirect that
     could not come, then blamed the browser."""
-    import re
     try:
         answer = requests.get(url, allow_redirects=False, timeout=settings.spotify.timeout)
     except (requests.ConnectionError, requests.Timeout) as exc:
