@@ -265,7 +265,7 @@ def _command_words(command: str) -> tuple[dict[str, str], list[str]]:
 def line_words(line: str) -> list[str]:
     """The command of a crontab line of ours after its NAME=value words, as words ([] when it
     has none): parsed once for :func:`missing_program` and :func:`missing_config`."""
-    for job in CronTab(tab=line.rstrip("\r\n")):
+    for job in _jobs(line):
         return _command_words(job.command)[1]
     return []
 
@@ -449,11 +449,21 @@ def default_executable() -> Path:
 
 
 # ----- crontab editing ---------------------------------------------------------------------
+def _jobs(line: str) -> list:
+    """The jobs python-crontab reads in one crontab line. It logs each line it cannot parse
+    ("'61', not in 0-59 for Minutes") on its own logger, which reached stderr raw, with nothing
+    saying where from, at every `schedule install/remove/show` and `status` over a crontab holding
+    a broken line with our marker; such a line is no line of ours (``is_ours``), and is left as
+    it is: its logger is silenced (it is asked nothing else)."""
+    logging.getLogger("crontab").disabled = True
+    return list(CronTab(tab=line.rstrip("\r\n")))
+
+
 def is_ours(line: str) -> bool:
     """True when the crontab line is a job (enabled or commented out) carrying our marker."""
     if MARKER not in line:
         return False
-    jobs = list(CronTab(tab=line.rstrip("\r\n")))
+    jobs = _jobs(line)
     return any(job.comment == MARKER for job in jobs)
 
 
@@ -481,7 +491,7 @@ def install(expr: str, executable: Path | str, config_path: Path | str | None,
 
 def is_paused(line: str | None) -> bool:
     """True for our line commented out (a schedule paused by hand, `crontab -e`)."""
-    return bool(line) and not next(iter(CronTab(tab=line.rstrip("\r\n")))).is_enabled()
+    return bool(line) and not _jobs(line)[0].is_enabled()
 
 
 def find_ours(tabfile: Path | str | None = None) -> Ours:
@@ -635,7 +645,7 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
     if line is None:
         return {**found, "state": "not installed"}
     found = {**found, "source": "crontab"}
-    job = next(iter(CronTab(tab=line)))  # parsed once: the program, the mark, enabled or not
+    job = _jobs(line)[0]  # parsed once: the program, the mark, enabled or not
     # (@reboot, edited in by hand, has no times: its slices read "* * * * *", a run every minute)
     expr = _expression(line) or (REBOOT if str(job.slices) == REBOOT else " ".join(str(s) for s in job.slices))
     assigned, words = _command_words(job.command)

@@ -121,6 +121,28 @@ def test_invalid_cron_exits_2(tmp_path, at, said):
     assert not tab.exists()
 
 
+def test_a_broken_line_with_our_marker_prints_no_raw_python_crontab_message(tmp_path):
+    """A crontab line carrying our marker that python-crontab cannot read ("61 * * * * ...") had it
+    print "'61', not in 0-59 for Minutes" on stderr, raw, with no "error:" or "note:" and nothing
+    saying where from, at every schedule install/show/remove and status. Such a line is no line
+    of ours: it is left as it is, and nothing of python-crontab's is printed."""
+    import os
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parents[1]
+    tab = tmp_path / "tab"
+    broken = "61 * * * * /bin/true # recommend-managed\n"
+    tab.write_text(broken)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIPY_", "RECOMMENDER_"))}
+    env.update(RECOMMENDER_CACHE_DIR=str(tmp_path), PYTHONPATH=str(root), RECOMMENDER_TEST_CRONTAB=str(tab))  # status's
+    for args in (["schedule", "install", "--at", "0 7 * * *", "--tabfile", str(tab)], ["schedule", "show", "--tabfile", str(tab)],
+                 ["schedule", "remove", "--tabfile", str(tab)], ["status", "--offline"]):
+        out = subprocess.run([sys.executable, "-m", "recommender", *args], capture_output=True, text=True, env=env,
+                             cwd=root, timeout=120)
+        assert out.returncode == 0 and "Minutes" not in out.stderr + out.stdout, (args, out.stderr)
+    assert tab.read_text() == broken
+
+
 def test_schedule_install_show_remove_keeps_other_lines(tmp_path):
     tab = tmp_path / "tab"
     foreign = "MAILTO=me@example.invalid\n*/5 * * * *   echo  \"50%\"  # someone else's\n"
