@@ -549,7 +549,7 @@ def _read(tabfile: Path | str | None) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"{tabfile}: cannot read the crontab file ({exc})") from None
     program = _crontab_program()
-    proc = subprocess.run([program, "-l"], capture_output=True, timeout=30)
+    proc = _crontab([program, "-l"], "`crontab -l`")
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
         if "no crontab" in stderr.lower():
@@ -578,11 +578,27 @@ def _write(tabfile: Path | str | None, text: str) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(text.encode("utf-8", "surrogateescape"))
-        proc = subprocess.run([program, tmp], capture_output=True, text=True, timeout=30)
+        proc = _crontab([program, tmp], "`crontab` writing the new table (nothing was changed)")
     finally:
         Path(tmp).unlink(missing_ok=True)
     if proc.returncode != 0:
-        raise CrontabUnavailable(f"`crontab` refused the new table: {proc.stderr.strip() or f'exit {proc.returncode}'}")
+        said = proc.stderr.decode("utf-8", "replace").strip()
+        raise CrontabUnavailable(f"`crontab` refused the new table: {said or f'exit {proc.returncode}'}")
+
+
+CRONTAB_TIMEOUT = 30.0  # seconds a `crontab` call may take
+
+
+def _crontab(argv: list[str], what: str) -> subprocess.CompletedProcess:
+    """One `crontab` call (its output as bytes). One that does not end within CRONTAB_TIMEOUT
+    (a crontab program waiting on a lock, a password, a network home) is CrontabUnavailable
+    naming it: it was "unexpected error: TimeoutExpired ... please report it", exit 1."""
+    try:
+        return subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL, timeout=CRONTAB_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise CrontabUnavailable(f"{what} did not finish within {CRONTAB_TIMEOUT:g} s; check that `crontab -l` "
+                                 "works in a terminal, or run `recommend schedule install --print` and add the line "
+                                 "to your scheduler yourself") from None
 
 
 # ----- what `recommend status` shows ----------------------------------------------------------

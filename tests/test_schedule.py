@@ -345,6 +345,23 @@ def test_a_table_crontab_refuses_is_said_with_its_reason(fake_crontab, tmp_path,
     assert not fake_crontab.exists()
 
 
+@pytest.mark.parametrize("hangs_on", ["-l", "the write"])
+def test_a_crontab_program_that_never_ends_is_a_one_line_error_not_a_bug(fake_crontab, tmp_path, monkeypatch, hangs_on):
+    """A `crontab` that does not return (waiting on a lock, a password, a network home) was
+    "unexpected error: TimeoutExpired ... please report it", exit 1; it is CrontabUnavailable
+    (exit 2) naming the call, and the table is left as it was."""
+    script = tmp_path / "bin" / "crontab"
+    hang = 'if [ "$1" = "-l" ]; then sleep 5; fi\n' if hangs_on == "-l" else 'if [ "$1" != "-l" ]; then sleep 5; fi\n'
+    script.write_text(script.read_text().replace('if [ "$1" = "-l" ]; then\n', hang + 'if [ "$1" = "-l" ]; then\n', 1))
+    monkeypatch.setattr(schedule, "CRONTAB_TIMEOUT", 0.5)
+    fake_crontab.write_text(FOREIGN)
+    with pytest.raises(schedule.CrontabUnavailable) as raised:
+        schedule.install("0 6 * * *", EXE, CONFIG, CACHE)
+    assert "did not finish within 0.5 s" in str(raised.value) and raised.value.exit_code == 2
+    assert ("`crontab -l`" if hangs_on == "-l" else "nothing was changed") in str(raised.value)
+    assert fake_crontab.read_text() == FOREIGN
+
+
 @pytest.mark.parametrize("print_only", [True, False])
 def test_a_config_piped_to_schedule_install_is_refused_saying_to_save_it_to_a_file(tmp_path, print_only):
     """`... | recommend schedule install --config /dev/stdin` said "/proc/123/fd/pipe:[456]: file not
