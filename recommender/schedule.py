@@ -554,7 +554,7 @@ def _read(tabfile: Path | str | None) -> str:
     if proc.returncode != 0:
         if "no crontab" in stderr.lower():
             return ""
-        raise CrontabUnavailable(f"`crontab -l` failed: {stderr.strip() or f'exit {proc.returncode}'}")
+        raise CrontabUnavailable(f"`crontab -l` failed: {_one_line(stderr) or f'exit {proc.returncode}'}")
     # bytes that are not UTF-8 (a Latin-1 comment) survive as surrogates and are written back as they were
     return proc.stdout.decode("utf-8", "surrogateescape")
 
@@ -582,8 +582,15 @@ def _write(tabfile: Path | str | None, text: str) -> None:
     finally:
         Path(tmp).unlink(missing_ok=True)
     if proc.returncode != 0:
-        said = proc.stderr.decode("utf-8", "replace").strip()
+        said = _one_line(proc.stderr.decode("utf-8", "replace"))
         raise CrontabUnavailable(f"`crontab` refused the new table: {said or f'exit {proc.returncode}'}")
+
+
+def _one_line(said: str) -> str:
+    """What a `crontab` program wrote on stderr as one line: cronie's refusal is two
+    ('"/tmp/x":1: bad minute' and "errors in crontab file, can't install."), shown joined
+    by "; " (the error line showed the line break as \\x0a)."""
+    return "; ".join(line.strip() for line in said.splitlines() if line.strip())
 
 
 CRONTAB_TIMEOUT = 30.0  # seconds a `crontab` call may take

@@ -335,6 +335,9 @@ def test_user_crontab_install_show_remove(fake_crontab):
 @pytest.mark.parametrize("refusal, said", [
     ('echo "bad minute" >&2; exit 1', "`crontab` refused the new table: bad minute"),
     ("exit 3", "`crontab` refused the new table: exit 3"),  # silent: its exit code is all there is
+    # cronie's two lines, joined (the error line showed the line break as \x0a)
+    ("""printf '"%s":1: bad minute\\nerrors in crontab file, can'"'"'t install.\\n' x >&2; exit 1""",
+     "`crontab` refused the new table: \"x\":1: bad minute; errors in crontab file, can't install."),
 ])
 def test_a_table_crontab_refuses_is_said_with_its_reason(fake_crontab, tmp_path, refusal, said):
     script = tmp_path / "bin" / "crontab"
