@@ -72,6 +72,8 @@ def one_line_error(args: list[str], tmp_path) -> str:
     (["--seed-playlist=Mon mix été", "build-playlist"], "error: no such option: --seed-playlist before the command; a "
                                                        "command's own options go after it: `recommend build-playlist "
                                                        "--seed-playlist 'Mon mix été'` (see `recommend -h`)"),
+    (["-n3", "search", "x"], "error: no such option: -n before the command; a command's own options "
+                             "go after it: `recommend search -n 3` (see `recommend -h`)"),
     (["--rows", "build-playlist"], "error: no such option: --rows before the command; a command's own options "
                                    "go after it: `recommend build-playlist --rows` (see `recommend -h`)"),
     # the command after it has the option: the hint, not click's "did you mean --json?" (it said that)

@@ -154,7 +154,7 @@ def _option_hint(group, args: list[str], option: str, close_root: bool, prefix: 
 
 
 def _as_typed(option: str, args: list[str], command, chosen: int) -> str:
-    """``option`` with the value it was typed with, for the hint to copy: `--rows=3` and `--rows 3`
+    """``option`` with the value it was typed with, for the hint to copy: `--rows=3`, `-n3` and `--rows 3`
     (an option of ``command``, or of a command of that group, that takes a value, followed by a
     word other than the command's own, at ``chosen``) give `--rows 3` (the hint said `--rows`,
     its value dropped); a flag, or an option whose value is missing, stays alone. The value is
@@ -167,6 +167,8 @@ def _as_typed(option: str, args: list[str], command, chosen: int) -> str:
     for at, arg in enumerate(args):
         if arg.startswith(option + "="):
             return f"{option} {shlex.quote(arg[len(option) + 1:])}"
+        if len(option) == 2 and arg.startswith(option) and len(arg) > 2:  # a short option's joined value: -n3
+            return f"{option} {shlex.quote(arg[2:])}"
         if arg == option:
             takes = [p for p in params(command) if option in p.opts + p.secondary_opts and not (p.is_flag or p.count)]
             if takes and at + 1 < len(args) and at + 1 != chosen:
