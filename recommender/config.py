@@ -457,6 +457,9 @@ def _parse_yaml(text: str, path: Path, lines: dict[str, int] | None = None) -> d
         elif problem == "mapping values are not allowed here":
             problem += (" (a second ': ' on the line, whose value then needs quotes, or a key above it "
                         "without its ':')")
+        elif problem == "but found another document":  # PyYAML: "expected a single document ... but found ..."
+            problem = ("starts a second YAML document (a --- line after settings): a settings file is one document; "
+                       "delete that --- line, and merge the sections below it with the ones above (each once)")
         elif problem.startswith("expected <block end>"):
             problem += (" (text after a closing quote: write it's as \"it's\")" if "'<scalar>'" in problem
                         else " (the line is indented differently from the lines above it)")

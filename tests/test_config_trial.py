@@ -290,6 +290,9 @@ def test_a_date_is_shown_as_written_with_a_hint(tmp_path):
                                        "starts an escape: write \\\\ for one, or put the text in single quotes)"),
     ('cache:\n  dir: "C:\\Users\\me"\n', "line 2 expected escape sequence of 8 hexadecimal numbers, but found 's' (in "
                                           "double quotes a backslash starts an escape"),
+    # a snippet pasted with its --- at the end of the file: it said "line 3 but found another document"
+    ("evaluate:\n  folds: 3\n---\nevaluate:\n  top_n: 5\n", "line 3 starts a second YAML document (a --- line after "
+                                                          "settings): a settings file is one document; delete that --- line"),
 ])
 def test_a_yaml_syntax_error_says_what_to_change(tmp_path, text, expected):
     assert expected in refused(write(tmp_path, text))
