@@ -19,6 +19,7 @@ from typing import Any
 
 from .config import SECRET_KEYS
 from .errors import ConfigError, StorageError
+from .safetext import hide_url_passwords
 from .store import atomic_write_text
 from .wording import and_list
 
@@ -304,7 +305,8 @@ def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable
     leaving every other key and comment as it was. A callable value is called with the old
     value (None when absent) and its result stored; ``DELETE`` takes the key out (and a section
     left empty by that, but for the dotted sections of ``keep_empty``: written empty). Returns
-    the unified diff ('' if none), with the values of secrets (client secret, ListenBrainz token) shown as ***: the diff is printed.
+    the unified diff ('' if none), with the values of secrets (client secret, ListenBrainz token) and a URL's
+    password shown as ***: the diff is printed.
     A file with Windows line endings or a byte-order mark keeps them; a symlink stays one (its
     target is written)."""
     from ruamel.yaml.comments import CommentedMap
@@ -380,7 +382,7 @@ def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable
                                         fromfile=str(path), tofile=str(path)))
     for secret in sorted(set(secrets + _secret_values(data)), key=len, reverse=True):
         diff = diff.replace(secret, "***")
-    return _SECRET_LINE.sub(lambda m: m.group(1) + " ***", diff)
+    return hide_url_passwords(_SECRET_LINE.sub(lambda m: m.group(1) + " ***", diff))  # (a service address's too)
 
 
 def _text_after(data: Any, before: str, kept: str, in_place: list[tuple[Any, str, Any, Any]], reshaped: bool) -> str:

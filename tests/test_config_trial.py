@@ -60,6 +60,16 @@ def test_the_diff_of_tune_write_shows_no_secret(tmp_path):
     assert "lb-token-0000" in text and "cs-secret-1111" in text
 
 
+def test_the_diff_of_a_config_write_shows_no_password_of_a_service_address(tmp_path):
+    """The same diff (`tune --write`, the web app's Save, which shows it unredacted on its page)
+    held the password of a service address (`spotify.api_url: http://user:pw@host/v1`) that sat
+    near a changed key; it shows it ***, the file keeps it."""
+    f = write(tmp_path, "scorers:\n  content:\n    weight: 1.0\nspotify:\n  api_url: http://me:pa55word@127.0.0.1:9/v1/\n")
+    diff = write_weights(f, {"content": 0.5})
+    assert "weight: 0.5" in diff and "api_url: http://me:***@127.0.0.1:9/v1/" in diff and "pa55word" not in diff
+    assert "pa55word" in f.read_text()
+
+
 def test_editing_a_windows_file_keeps_its_line_endings_and_bom(tmp_path):
     f = tmp_path / "config.yaml"
     f.write_bytes(b"\xef\xbb\xbfblend:\r\n  max_tracks: 40\r\nscorers:\r\n  content:\r\n    weight: 1.0\r\n")
