@@ -560,18 +560,9 @@ def _read(tabfile: Path | str | None) -> str:
 
 
 def _write(tabfile: Path | str | None, text: str) -> None:
-    if tabfile is not None:
-        path = Path(tabfile)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(text.encode("utf-8"))
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    if tabfile is not None:  # (a link's target is written; a device, a pipe or a folder refused, as root
+        from .store import atomic_write_text  # too: `--tabfile /dev/null` replaced the device by a file)
+        atomic_write_text(Path(tabfile), text, chosen=True)
         return
     program = _crontab_program()
     fd, tmp = tempfile.mkstemp(prefix="recommend-crontab.")

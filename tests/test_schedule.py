@@ -16,7 +16,7 @@ import pytest
 from crontab import CronSlices
 
 from recommender import schedule
-from recommender.errors import RecommenderError, UsageError
+from recommender.errors import RecommenderError, StorageError, UsageError
 
 # Foreign lines python-crontab would re-render (double spaces, "50%", indented comment,
 # environment lines, a line it cannot parse): all must survive byte for byte.
@@ -273,6 +273,27 @@ def test_install_into_missing_file_and_file_without_final_newline(tmp_path):
     bare.write_text("0 1 * * * /bin/true")
     line = schedule.install("0 6 * * *", EXE, None, None, tabfile=bare).line
     assert bare.read_text() == "0 1 * * * /bin/true\n" + line + "\n"
+
+
+def test_a_tabfile_that_is_a_link_a_device_or_in_a_missing_folder_is_written_as_a_file_is(tab, tmp_path):
+    """The crontab file was written by a temporary file moved over its name: a symlink (a dotfiles
+    folder's) became a file of its own, its target left as it was; a device (`/dev/null`, as
+    root) was replaced by a regular file; a folder that did not exist was "unexpected error:
+    FileNotFoundError". They are written as every file of ours is (``store.atomic_write``)."""
+    import os
+    link = tmp_path / "link.tab"
+    link.symlink_to(tab)
+    line = schedule.install("0 6 * * *", EXE, None, None, tabfile=link).line
+    assert link.is_symlink() and tab.read_text() == FOREIGN + line + "\n"
+    deep = tmp_path / "not" / "yet" / "crontab"
+    assert schedule.install("0 6 * * *", EXE, None, None, tabfile=deep).line == line and deep.read_text() == line + "\n"
+    if os.geteuid() != 0:
+        return  # (only root can make a device; only root could replace one)
+    device = tmp_path / "null"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of the test's own
+    with pytest.raises(StorageError, match="not a regular file"):
+        schedule.install("0 6 * * *", EXE, None, None, tabfile=device)
+    assert stat.S_ISCHR(device.stat().st_mode)
 
 
 def test_install_keeps_the_file_mode(tab):
