@@ -30,6 +30,7 @@ from crontab import CronSlices, CronTab
 from .errors import ConfigError, RecommenderError, UsageError
 from .isotime import utc_now
 from .runlog import SCHEDULED, SCHEDULED_COMMAND, TRIGGER_VAR
+from .wording import and_list
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,6 @@ def proxy_environment(environ=None) -> tuple[dict[str, str], list[str]]:
     """The proxy variables of this environment a scheduled run must be given (name -> value),
     and notes for the ones that are not written: a proxy URL holding a password is never
     written into a crontab or a unit by us, like the client secret."""
-    from urllib.parse import urlsplit
     environ = os.environ if environ is None else environ
     carried: dict[str, str] = {}
     notes: list[str] = []
@@ -189,11 +189,7 @@ def proxy_environment(environ=None) -> tuple[dict[str, str], list[str]]:
         value = environ.get(name)
         if not value:
             continue
-        try:
-            secret = urlsplit(value if "://" in value else f"http://{value}").password
-        except ValueError:
-            secret = None
-        if secret:
+        if url_password(value):
             notes.append(f"{name} in your environment holds a password, which a scheduled run does not see "
                          f"and is never written into a crontab or a unit: add `{name}=...` at the top of your "
                          "crontab (`crontab -e`) yourself, or the scheduled run cannot reach Spotify")
@@ -370,9 +366,8 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
     file by us. With ``write=False`` nothing is changed and notes say what is missing.
     Returns (the config file the scheduled command must use, keys written, notes).
     """
-    from .paths import user_config_file
     missing = unseen_settings(settings, config_path, cache_dir)
-    target = Path(config_path or settings.user_file or user_config_file()).expanduser().absolute()
+    target = config_target(settings, config_path)
     notes: list[str] = []
     from .config import load_settings
     filed = load_settings(config_path, environ={})  # its sources: the keys the file a scheduled run reads sets
@@ -400,6 +395,19 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
         notes.append(f"the ListenBrainz token comes from {source}, which a scheduled run does not see: the "
                      f"scheduled run asks ListenBrainz without it unless you put `listenbrainz.token: ...` in {target}")
         del missing[OPTIONAL_SECRET_KEY]
+    # a service address with a password in it (http://user:pw@host/), from the environment only: written
+    # into the file by us as the client secret would be, which is never (the output hides it: `config show`)
+    passworded = sorted(k for k, v in missing.items() if isinstance(v, str) and url_password(v))
+    if passworded:
+        where = [f"{k} from {settings.sources.get(k, 'your environment')}" for k in passworded]
+        text = (f"{and_list(where)} "
+                f"holds a password, which a scheduled run does not see and we never write into a file: put that "
+                f"address in {target} yourself (readable only by you: chmod 600), then run this `recommend schedule "
+                "install` again (with its --config and --at)")
+        if write:
+            raise UsageError(text + "; nothing was installed")
+        notes.append(text)
+        missing = {k: v for k, v in missing.items() if k not in passworded}
     if not missing:
         return (Path(config_path).expanduser().absolute() if config_path else None), [], notes
     keys = sorted(missing)
@@ -413,6 +421,41 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
                      f"`recommend schedule install` writes them to {target}; add them there yourself "
                      "when you use these lines")
     return target, (keys if write else []), notes
+
+
+def config_target(settings, config_path: Path | str | None) -> Path:
+    """The config file ``carry_settings`` writes: ``config_path``, else the user's config file
+    (made when missing)."""
+    from .paths import user_config_file
+    return Path(config_path or settings.user_file or user_config_file()).expanduser().absolute()
+
+
+def file_bytes(path: Path) -> bytes | None:
+    """``path``'s bytes (None: no such file), to ``put_back`` after an install that failed."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def put_back(path: Path, before: bytes | None) -> None:
+    """The config file as it was before ``carry_settings`` wrote it (``file_bytes``; None: it
+    did not exist): an install `crontab` then refused left the file changed."""
+    from .store import atomic_write
+    if before is None:
+        path.unlink(missing_ok=True)
+    else:
+        atomic_write(path, lambda p: p.write_bytes(before))
+
+
+def url_password(value: str) -> str | None:
+    """The password in a URL's user info ("http://user:pw@host/"; a bare "user:pw@host" read as
+    one), None when it has none."""
+    from urllib.parse import urlsplit
+    try:
+        return urlsplit(value if "://" in value else f"http://{value}").password
+    except ValueError:
+        return None
 
 
 def _file_sets_otherwise(settings, filed, keys: list[str], missing: dict) -> str | None:

@@ -271,6 +271,43 @@ def test_schedule_install_never_replaces_a_value_your_config_file_sets(logged_in
     assert load_settings(user, environ={}).spotify.client_id == "test-client"
 
 
+def test_schedule_install_never_writes_a_service_address_holding_a_password_into_the_config(logged_in, tmp_path):
+    # RECOMMENDER_LISTENBRAINZ_API_URL=http://me:pw@host/ in the shell only: `schedule install` wrote it,
+    # password and all, into a config file the user never put it in (as the client secret, it is refused)
+    server, env, cache = logged_in
+    user, tab = tmp_path / "user.yaml", tmp_path / "tab"
+    user.write_text("# mine\n")
+    env = {**env, "RECOMMENDER_LISTENBRAINZ_API_URL": "http://me:s3cret@127.0.0.1:9/"}
+    result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)], env)
+    assert result.exit_code == 2, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "listenbrainz.api_url from environment RECOMMENDER_LISTENBRAINZ_API_URL holds a password" in said, said
+    assert "nothing was installed" in said and "s3cret" not in said + result.stdout
+    assert user.read_text() == "# mine\n" and not tab.exists()
+    printed = run(["schedule", "install", "--print", "--config", str(user)], env)
+    assert printed.exit_code == 0 and "holds a password" in " ".join(printed.stderr.split())
+    assert "s3cret" not in printed.stdout + printed.stderr and user.read_text() == "# mine\n"
+
+
+def test_a_schedule_install_that_crontab_refuses_puts_the_config_file_back(logged_in, tmp_path, monkeypatch):
+    # the settings only the shell has were written into the config file before `crontab` was asked:
+    # a refused install left the file changed, for a schedule that was never installed
+    from recommender import schedule
+    from recommender.schedule import CrontabUnavailable
+
+    def refused(*args, **kwargs):
+        raise CrontabUnavailable("`crontab` refused the new table: bad minute")
+    monkeypatch.setattr(schedule, "install", refused)
+    server, env, cache = logged_in
+    user, tab = tmp_path / "user.yaml", tmp_path / "tab"
+    before = b"# mine\r\nscorers: {year: {weight: 0.2}}\r\n"  # (its line ends and layout too)
+    user.write_bytes(before)
+    result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)], env)
+    assert result.exit_code == 2 and "bad minute" in result.stderr, result.stderr
+    assert str(user) in "".join(result.stderr.split("\n")) and "put back as it was" in " ".join(result.stderr.split())
+    assert user.read_bytes() == before and not tab.exists()
+
+
 def test_schedule_install_prints_a_line_to_paste_and_nothing_else_on_stdout(logged_in, tmp_path):
     # "the scheduled run is given your XDG_STATE_HOME (...)" came first on `--print`'s stdout, a
     # bare line that a crontab pasted whole took for a broken entry: it is a comment now

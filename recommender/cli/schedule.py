@@ -42,6 +42,8 @@ def schedule_install_cmd(
     # the platform state and cache dirs are found again by the scheduled run itself
     cache = Path(settings.cache_dir).resolve() if settings.data_dirs.single else None
     before = None if print_only else schedule.show(tabfile)  # no crontab to write fails before the config is touched
+    target = schedule.config_target(settings, cfg)
+    kept = None if print_only else schedule.file_bytes(target)
     cfg, written, notes = schedule.carry_settings(settings, cfg, cache, write=not print_only)
     carried, proxy_notes = schedule.proxy_environment()
     for note in notes + proxy_notes:
@@ -66,7 +68,13 @@ def schedule_install_cmd(
                    " (it also catches up a run missed while off or asleep: Persistent=true):"
                    '\n#   loginctl enable-linger "$USER"')
         return
-    line, zone, _ = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
+    try:
+        line, zone, _ = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
+    except BaseException:  # a refused crontab (or Ctrl-C) left the settings written into the config file
+        if written:
+            schedule.put_back(target, kept)
+            _note(f"{visible(str(target))} is put back as it was")
+        raise
     from ..status import note_installed
     note_installed(settings.cache_dir, line)  # `status` then tells a line cron never started
     typer.echo(f"installed: {line}")
