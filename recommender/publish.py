@@ -631,6 +631,16 @@ def _find_managed(listed: dict[str, dict], info: dict, user_id: str, name: str, 
         log.info(reason)
         pid = None
         info = {}
+    owner = ((listed.get(pid) or {}).get("owner") or {}).get("id") if pid else None
+    if pid and user_id and owner and owner != user_id:
+        # one you follow that another user owns (a data directory of another account's): never
+        # written, not even collaborative, and never read as ours (a 403 every run)
+        shown_as = info.get("listed_name") or info.get("name", "")
+        reason = (f"the managed playlist {shown_as!r} ({pid}) is not yours (its owner is {owner!r}): it is left "
+                  "alone, and a new one will be created")
+        log.info(reason)
+        pid = None
+        info = {}
     if not pid:
         # never one we managed before (an old managed playlist the user kept after --new-playlist)
         candidates = [p for p in listed.values()

@@ -476,6 +476,25 @@ def test_an_unfollowed_managed_playlist_is_recreated_and_said_so(env):
     assert not [w for w in env.writes() if old in w.path]
 
 
+def test_a_remembered_playlist_of_another_user_is_never_written_and_a_new_one_is_made(env):
+    """The manifest naming a playlist you follow that another user owns (a data directory copied
+    from another account's computer): read with a 403 every run, or, collaborative, rewritten with
+    your picks. It is not the managed playlist: a new one is made, and the other is left alone."""
+    tracks = small_ids(env.server)
+    env.run(tracks[:4])
+    theirs = "smallPlaylist000000004"  # Spotify's "Today's Top Hits", followed by the user
+    for collaborative in (False, True):
+        env.server.account.playlist(theirs)["collaborative"] = collaborative
+        env.store.update_manifest(managed_playlist={**env.managed(), "id": theirs})
+        before = env.content(theirs)
+        env.server.clear_requests()
+        result = env.run(tracks[4:9])
+        assert result.created and result.playlist_id != theirs
+        assert env.content(result.playlist_id) == tracks[4:9] and env.content(theirs) == before
+        assert not [w for w in env.writes() if theirs in w.path]
+        assert any("not yours" in m and theirs in m for m in result.messages), result.messages
+
+
 def test_a_lost_manifest_adopts_our_playlist_instead_of_duplicating_it(env):
     tracks = small_ids(env.server)
     pid = env.run(tracks[:8]).playlist_id
