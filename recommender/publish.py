@@ -1157,7 +1157,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     label, again = (("the managed playlist", "the next run") if state.slot == MAIN
                     else (f"the playlist {name!r}", "the next export of that mood"))
     left_public = False
-    unseen: SpotifyError | None = None  # Spotify still did not know the playlist it had just made
+    unseen: BaseException | None = None  # Spotify still did not know the playlist it had just made (or a stop)
     if pid is None:
         pid, left_public, unseen = _create_managed(gateway, store, state, result, name, public, text, history, again)
     user_removed = list(state.user_removed)
@@ -1219,10 +1219,11 @@ def _planned(state: ManagedState, desired: list[str], pid: str | None, name: str
 
 
 def _create_managed(gateway: Gateway, store: Store, state: ManagedState, result: PublishResult, name: str,
-                    public: bool, text: str, history: list[dict], again: str) -> tuple[str, bool, SpotifyError | None]:
+                    public: bool, text: str, history: list[dict], again: str) -> tuple[str, bool, BaseException | None]:
     """Make the playlist (private unless ``public``) and record it in ``history`` at once: its
     id, whether it is still public (``again`` fills it then), and the 404 of a Spotify that did
-    not know yet the playlist it had just made (recorded, and the next run asks again)."""
+    not know yet the playlist it had just made, or the stop (quota, outage, Ctrl-C) of the checks
+    that follow the create (recorded as still public, and the next run asks again)."""
     try:
         created, note = _create(gateway, name, public, text)
     except AmbiguousWrite as lost:  # its answer lost: the playlist may be there all the same
@@ -1252,9 +1253,13 @@ def _create_managed(gateway: Gateway, store: Store, state: ManagedState, result:
                 result.messages.append(f"Spotify created {name!r} public although a private playlist was "
                                        "asked; it was made private")
             return pid, left_public, None
-    except SpotifyError as exc:
-        if exc.status != 404:
-            raise
+    except (RecommenderError, KeyboardInterrupt) as exc:  # the quota, an outage, a stop: recorded all the same,
+        # or the next run, which never adopts a playlist this computer made, would make a second one
+        if not (isinstance(exc, SpotifyError) and exc.status == 404):  # (a 404's message says it already)
+            if state.playlist_id is not None:  # --new-playlist: the one managed until now stays the managed one
+                raise
+            what = "the managed playlist" if state.slot == MAIN else "the playlist"
+            exc.args = (f"{exc}; {what} {name!r} ({pid}) was made in this run and holds no tracks yet; {then}",)
         return pid, True, exc
     return pid, False, None
 

@@ -1104,6 +1104,29 @@ def test_a_playlist_spotify_creates_public_against_our_ask_gets_no_track_until_p
     assert env.content(result.playlist_id) == tracks[:5] and env.ours()[0]["public"] is False
 
 
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_stop_while_a_playlist_made_public_is_made_private_leaves_it_the_managed_one(env, status):
+    """Spotify created the playlist public against our ask, and the edit that makes it private
+    met the quota (a day's Retry-After) or an outage: the run stopped with the playlist made but
+    not recorded (its line named no playlist), and the next run, finding it in no record but
+    the list of playlists this computer made, created a second one beside the empty first."""
+    env.server.keeps_public = True
+    env.server.add_fault(Fault(method="PUT", path=r"^/v1/playlists/[^/]+$", status=status, retry_after=3600, times=None))
+    tracks = small_ids(env.server)
+    with pytest.raises((RateLimited, SpotifyUnavailable)) as err:
+        env.run(tracks[:5])
+    (made,) = env.ours()
+    assert f"{made['id']}) was made in this run and holds no tracks yet" in str(err.value), str(err.value)
+    assert env.managed()["id"] == made["id"]
+    env.server.clear_faults()
+    env.settings.cache_dir.joinpath("spotify-wait.json").unlink(missing_ok=True)  # the wait is over
+    env.gateway._wait_checked = False
+    env.server.keeps_public = False
+    result = env.run(tracks[:5])
+    assert not result.created and result.playlist_id == made["id"] and len(env.ours()) == 1
+    assert env.content(made["id"]) == tracks[:5] and made["public"] is False
+
+
 def test_a_playlist_created_public_that_spotify_makes_private_when_asked_again_is_filled(env):
     """spotipy #1072: the create ignored `"public": false`, the edit that follows does not."""
     env.server.keeps_public = True
