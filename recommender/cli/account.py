@@ -85,7 +85,7 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
 @command("refresh", record=True, examples=("recommend refresh", "recommend refresh --quiet --no-input"))
 def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False,
                 as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
-    """Pull your playlists, top tracks/artists, saved tracks and followed artists into the cache."""
+    """Pull your playlists, top tracks/artists, saved tracks and followed artists into the cache, and new music (discovery)."""
     from .. import jobs
     settings = _settings(config)
     _logging(settings, quiet, verbose)
