@@ -231,8 +231,9 @@ def select_tracks(blended: pd.Series, artist_of: Mapping[str, str] | None = None
     """Choose the tracks to publish, in playlist order.
 
     ``blended`` maps track id -> blended score in [0, 1] (NaN = unscored, never chosen).
-    ``pinned`` ids come first, in their order (duplicates dropped, at most ``max_tracks``),
-    and count toward ``max_tracks``, ``min_tracks`` and the per-artist cap. Then candidates
+    ``pinned`` ids come first, in their order (duplicates dropped), every one of them: tracks
+    added to the playlist by hand past ``max_tracks`` were dropped, taken off it. They count
+    toward ``max_tracks``, ``min_tracks`` and the per-artist cap. Then candidates
     follow by descending score (ties keep the order of ``blended``): every one with
     score >= ``threshold``, or, while fewer than ``min_tracks`` are chosen, the best of the
     rest. At most ``max_tracks`` in all and at most ``max_per_artist`` per artist key from
@@ -246,8 +247,6 @@ def select_tracks(blended: pd.Series, artist_of: Mapping[str, str] | None = None
         return artist_of.get(tid, tid) if artist_of is not None else tid
 
     for tid in dict.fromkeys(pinned):
-        if len(chosen) >= max_tracks:
-            break
         chosen.append(tid)
         per_artist[key(tid)] += 1
     taken = set(chosen)

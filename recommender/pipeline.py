@@ -726,7 +726,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
                   seed_playlist_id=scoring.playlist_id, removed=scoring.counts, timings=clock.laps)
     if len(candidates) == 0:
         reason = _no_candidates_reason(scoring.mode, scoring.counts, scoring.target)
-        table = _table(library, pinned[: settings.blend.max_tracks], set(pinned),
+        table = _table(library, pinned, set(pinned),  # every pin: none is taken off the playlist
                        pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names, new_pins=scoring.new_pins)
         if len(table):
             _mark_sources(library, table, _new_rows(library),

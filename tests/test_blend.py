@@ -159,9 +159,11 @@ def test_pinned_come_first_in_their_order_and_count_toward_limits():
     assert out == ["q", "p", "b"]
 
 
-def test_more_pinned_than_max_tracks_keeps_the_first_ones():
+def test_more_pinned_than_max_tracks_keeps_every_pin_and_no_candidate():
+    # the pins past max_tracks were dropped: tracks added by hand to the playlist, taken off it
     s = _scores(a=0.9)
-    assert select_tracks(s, threshold=0.0, max_tracks=2, pinned=["x", "y", "z"]) == ["x", "y"]
+    assert select_tracks(s, threshold=0.0, max_tracks=2, pinned=["x", "y", "z", "y"]) == ["x", "y", "z"]
+    assert select_tracks(s, threshold=0.0, max_tracks=3, pinned=["x", "y"]) == ["x", "y", "a"]
 
 
 def test_pinned_count_toward_min_tracks():

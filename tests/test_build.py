@@ -507,6 +507,25 @@ def test_a_pin_not_published_yet_is_pinned_by_you_and_a_track_added_by_hand_kept
     assert whys(build(settings, dry_run=True))[pick] == "kept by you"  # on the playlist now
 
 
+def test_tracks_added_by_hand_past_max_tracks_all_stay_on_the_playlist(small):
+    """blend.max_tracks 5 and seven tracks added by hand in Spotify (friends, on a collaborative
+    playlist): the run rewrote the playlist with the first five and the other two were gone from
+    Spotify, unsaid and unremembered. A track you add by hand stays (README): every one is kept,
+    and no recommendation is added while they fill the list."""
+    server, settings = small
+    settings = settings.with_overrides({"blend.max_tracks": 5, "blend.min_tracks": 0})
+    pid = build(settings).playlist_id
+    picks = server.playlist_track_ids(pid)
+    mine = [t for t in (f"smallTrack0000000000{n:02d}" for n in range(1, 24)) if t not in picks][:7]
+    assert len(mine) == 7
+    add_by_hand(gateway_for(settings), pid, mine)
+    assert set(mine) <= pinned_ids(build(settings, dry_run=True))
+    build(settings)
+    assert set(mine) <= set(server.playlist_track_ids(pid)), server.playlist_track_ids(pid)
+    build(settings)
+    assert set(mine) <= set(server.playlist_track_ids(pid))
+
+
 def test_a_track_added_by_hand_then_removed_in_the_web_app_leaves_the_playlist(small):
     """A track added by hand in Spotify since the last run shows in `recommend web` as pinned,
     kept by you; its remove said "removed: it will not be recommended again" and did nothing:
