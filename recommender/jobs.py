@@ -178,7 +178,7 @@ def pull(gateway, store: Store, settings, progress: Progress | None = None, noti
         library, report = refresh_library(gateway, store, settings, progress, cached=cached)
     except RateLimited as exc:  # say what is true of the cache: a pull is saved only when complete
         fetched = store.read_manifest().get("fetched_at")
-        kept = (f"the cache still holds the last complete refresh ({fetched})" if fetched
+        kept = (f"the cache still holds the last complete refresh ({shown_text(fetched)})" if fetched
                 else "the cache is still empty")
         raise RateLimited(f"{exc}; this refresh was stopped before the end and nothing of it was saved: {kept}",
                           retry_after=exc.retry_after) from None

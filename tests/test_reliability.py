@@ -662,7 +662,11 @@ def test_a_quota_stop_half_way_says_what_the_cache_really_holds(logged_in):
     result = run(["refresh", "--quiet"], env)
     assert result.exit_code == 4
     assert "fetched so far is kept" not in result.stderr
-    assert f"nothing of it was saved: the cache still holds the last complete refresh ({fetched})" in result.stderr
+    # its time as every other time the tool shows (and as a refresh stopped by Ctrl-C says it), not the
+    # manifest's ISO text ("(2026-12-07T22:52:27+00:00)")
+    from recommender.isotime import shown_text
+    assert f"nothing of it was saved: the cache still holds the last complete refresh ({shown_text(fetched)})" in result.stderr
+    assert fetched not in result.stderr and shown_text(fetched).endswith(" UTC")
     assert cache_files(cache) == before  # and that is true
 
 
