@@ -100,11 +100,21 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
+    cannot_rotate = False  # a rotation was refused (a folder we may not rename in): not tried again
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._follow()
-            if self.shouldRollover(record):
-                self._rollover_once(record)
+            if not self.cannot_rotate and self.shouldRollover(record):
+                try:
+                    self._rollover_once(record)
+                except OSError as exc:  # the record was lost, with a traceback on stderr for each
+                    self.cannot_rotate = True
+                    logging.FileHandler.emit(self, record)  # (the file reopened if the rotation closed it)
+                    log.warning("cannot rotate the log %s (%s): it grows past schedule.log_max_bytes (%d bytes) "
+                                "until it can: let its folder be written, or set schedule.log_file to a file in a "
+                                "folder of yours", self.baseFilename, exc.strerror or exc, self.maxBytes)
+                    return
             logging.FileHandler.emit(self, record)
         except Exception:
             self.handleError(record)

@@ -147,6 +147,33 @@ def test_log_rotates(logs):
     assert path.stat().st_size <= 2000
 
 
+@pytest.mark.parametrize("backups", [2, 0])
+def test_a_log_whose_rotation_is_refused_keeps_every_line_and_says_so_once(logs, monkeypatch, capsys, backups):
+    """A log in a folder the user may write the file in but not rename in (`schedule.log_file` under
+    /var/log, a file made append-only): past log_max_bytes every line was lost and each printed a
+    40-line "--- Logging error ---" traceback on stderr, cron's mail (seven in one demo run). Each
+    line is now written on, and one warning says the log cannot rotate."""
+    import logging.handlers
+
+    def refused(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+    monkeypatch.setattr(logging.handlers.RotatingFileHandler, "rotate", refused)
+    real_open = os.open
+    monkeypatch.setattr(runlog.os, "open", lambda path, flags, *a: refused() if flags & os.O_TRUNC else real_open(path, flags, *a))
+    path = runlog.setup_logging(logs, "r.log", 300, backups, quiet=False, verbose=False)
+    for i in range(20):
+        logging.getLogger("recommender.test").warning("line %d %s", i, "x" * 40)
+    runlog.teardown_logging()
+    err, text = capsys.readouterr().err, path.read_text()
+    assert "Logging error" not in err and "Traceback" not in err
+    assert all(f"line {i} " in text for i in range(20))
+    said = [line for line in err.splitlines() if "cannot rotate" in line]
+    assert said == [f"warning: cannot rotate the log {path} (Operation not permitted): it grows past "
+                    "schedule.log_max_bytes (300 bytes) until it can: let its folder be written, or set schedule.log_file "
+                    "to a file in a folder of yours"]
+    assert text.count("cannot rotate the log") == 1
+
+
 def _record(text: str) -> logging.LogRecord:
     return logging.LogRecord("recommender.test", logging.INFO, __file__, 1, text, None, None)
 
