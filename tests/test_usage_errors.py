@@ -242,6 +242,21 @@ def test_a_scheduled_command_refused_for_its_options_is_in_the_run_log(tmp_path)
     assert [(r["command"], r["exit_code"]) for r in json.loads(again.stdout)["last_runs"]] == [("refresh", 2)]
 
 
+def test_a_scheduled_command_refused_for_its_options_is_in_the_log_as_in_the_run_log(tmp_path):
+    # README: every refresh and build-playlist run, a failed one too, is logged and recorded; a crontab
+    # line an upgrade broke was recorded in runs.jsonl, but recommend.log, where `status` sends you for
+    # the details, held no line of that night (the log is set up by the command, which never ran)
+    from recommender.runlog import teardown_logging
+    teardown_logging()  # a fresh process's: no log of an earlier test's command
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    refused = runner.invoke(app, ["build-playlist", "--quiet", "--no-input", "--dry-rn"], env=env, prog_name="recommend")
+    assert refused.exit_code == 2
+    teardown_logging()
+    log = (tmp_path / "recommend.log").read_text(encoding="utf-8")
+    assert "ERROR" in log and "build-playlist failed: no such option: --dry-rn" in log
+    assert "run summary:" in log and "build-playlist exit 2" in log
+
+
 def test_a_command_refused_for_its_options_on_a_terminal_is_not_in_the_run_log(tmp_path, monkeypatch):
     # a typo by hand (`build-playlist --dryrun`) was recorded as a failed run: seen on the terminal
     # already, its record pushed real runs out of `status`'s list, where a config typo by hand is

@@ -503,7 +503,16 @@ def _record_failure(command_name: str, exit_code: int, started: float, message: 
         log.error("%s failed: %s", command_name, message, extra=FILE_ONLY)
     except RecommenderError:
         return
-    from ..runlog import record_failure
+    from ..runlog import logging_to_file, record_failure
+    if not logging_to_file():  # refused for its options, or stopped, before the command set up its log:
+        try:                    # logged as recorded (the settings are the demo's already)
+            _logging(settings, quiet=True, verbose=False)
+        except (RecommenderError, OSError):  # no data folder to log in: the record below says so
+            pass
+        if exit_code in (130, 143):
+            log.warning("%s %s", command_name, message, extra=FILE_ONLY)
+        else:
+            log.error("%s failed: %s", command_name, message, extra=FILE_ONLY)
     note = record_failure(settings.cache_dir, command_name, exit_code, started, message, dry_run=dry_run)
     if note:  # e.g. the disk is full: say so where cron's mail shows it
         _note(note)
