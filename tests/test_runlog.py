@@ -91,6 +91,25 @@ def test_log_file_never_contains_tokens(logs):
         assert secret not in text
 
 
+def test_a_password_in_a_services_address_is_in_no_log_line_or_run_record(logs):
+    """An address holding a password (spotify.api_url, a ListenBrainz mirror or a proxy behind basic
+    auth, ``http://bob:pw@host``) was written whole into recommend.log, runs.jsonl and the error line,
+    each message naming the address it failed on; the password is now ***, the rest of it kept."""
+    url = "http://bob:hunter2pw@127.0.0.1:1/v1/"
+    said = f"Spotify is unavailable (ConnectionError on GET me, 5 attempts) at {url} (spotify.api_url); try again later"
+    assert runlog.redact(said) == said.replace("hunter2pw", "***")
+    assert runlog.redact("proxy HTTPS://u%40x:p%3Ass@proxy.lan:3128 refused") == "proxy HTTPS://u%40x:***@proxy.lan:3128 refused"
+    for kept in ("Spotify at http://127.0.0.1:8765/v1/ (spotify.api_url)", "mail me: bob:x@example.org",
+                 "http://127.0.0.1:8765/v1/search?q=artist:Queen@home", "track 'ratio 3:4@night'"):
+        assert runlog.redact(kept) == kept
+    path = runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=True)
+    logging.getLogger("recommender.test").warning("Spotify at %s did not answer", url)
+    runlog.append_run(logs, {"command": "build-playlist", "exit_code": 5, "message": said})
+    runlog.teardown_logging()
+    for text in (path.read_text(), runlog.runs_path(logs).read_text()):
+        assert "hunter2pw" not in text and "http://bob:***@127.0.0.1:1/v1/" in text
+
+
 # ----- setup_logging ------------------------------------------------------------------------
 def test_setup_logging_file_and_stderr_levels(logs, capsys):
     path = runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=False, verbose=False)
