@@ -1202,7 +1202,8 @@ def test_a_ctrl_c_while_the_command_starts_is_one_line_and_130(tmp_path):
     assert (done.returncode, done.stderr) == (130, "interrupted\n"), done
 
 
-@pytest.mark.parametrize("signame, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+@pytest.mark.parametrize("signame, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated"),
+                                                  ("SIGHUP", 129, "hung up")])  # (the ssh session closed: unsaid, unrecorded)
 def test_a_run_stopped_during_the_playlist_write_says_what_is_left_and_is_recorded(tmp_path, signame, code, said):
     """Ctrl-C (or cron's, systemd's or `timeout`'s SIGTERM) between the replace of the first 100
     tracks and the add of the rest: the run said only 'interrupted' (SIGTERM: nothing at all,

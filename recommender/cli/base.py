@@ -27,7 +27,7 @@ from ..safetext import terminal_safe
 from .clickparts import (_Command, _ErrorsNameTheirCommand, _FlagsTakeNoValue, _HelpKeepsLongWords,
                          _OptionsGoAfterTheCommand, _SubGroup)
 from .output import _Bar, _err, _interactive, _note, _print_json, _say, _state
-from .process import (Terminated, _escape_what_the_terminal_cannot_encode, _fill_closed_standard_streams,
+from .process import (HungUp, Terminated, _escape_what_the_terminal_cannot_encode, _fill_closed_standard_streams,
                       _late_stops_end_with, _reader_left, _sigterm_as_interrupt, _silence_closed_output)
 
 
@@ -320,8 +320,8 @@ class _Run:
         return typer.Exit(exc.exit_code)
 
     def stopped(self, exc: KeyboardInterrupt) -> typer.Exit:
-        code = 143 if isinstance(exc, Terminated) else 130
-        said = "terminated" if code == 143 else "interrupted"
+        code = 129 if isinstance(exc, HungUp) else 143 if isinstance(exc, Terminated) else 130
+        said = {129: "hung up", 143: "terminated"}.get(code, "interrupted")
         message = f"{said}: {exc}" if str(exc) else said
         log.warning("%s %s", self.name, message, extra=FILE_ONLY)
         _err(message)
@@ -509,7 +509,7 @@ def _record_failure(command_name: str, exit_code: int, started: float, message: 
             _logging(settings, quiet=True, verbose=False)
         except (RecommenderError, OSError):  # no data folder to log in: the record below says so
             pass
-        if exit_code in (130, 143):
+        if exit_code in (129, 130, 143):
             log.warning("%s %s", command_name, message, extra=FILE_ONLY)
         else:
             log.error("%s failed: %s", command_name, message, extra=FILE_ONLY)
@@ -528,7 +528,7 @@ def _record_stop(command_name: str, exit_code: int, started: float, message: str
     import threading
     held = {}
     if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             held[sig] = signal.signal(sig, signal.SIG_IGN)
     try:
         _record_failure(command_name, exit_code, started, message, **how)

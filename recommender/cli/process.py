@@ -15,28 +15,35 @@ class Terminated(KeyboardInterrupt):
     files removed, the run recorded), exit 143."""
 
 
+class HungUp(Terminated):
+    """SIGHUP (the terminal or the ssh session of a run closed) during a command that writes:
+    unwound as SIGTERM is, exit 129. It killed the run outright, unsaid and unrecorded, and the
+    next run recorded it as killed (kill -9, out of memory)."""
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
-    """Within: SIGTERM raises ``Terminated`` (main thread only; the previous handler after; a
-    SIGTERM the parent set to be ignored stays ignored)."""
+    """Within: SIGTERM raises ``Terminated`` and SIGHUP ``HungUp`` (main thread only; the
+    previous handlers after; a signal the parent set to be ignored, as nohup does, stays ignored)."""
     import signal
     import threading
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous is signal.SIG_IGN:  # the parent asked for SIGTERM to be ignored (nohup-like): keep that
-        yield
-        return
+    stops = {signal.SIGTERM: Terminated, signal.SIGHUP: HungUp}
+    previous = {sig: signal.getsignal(sig) for sig in stops}
 
     def stop(signum, frame):
-        raise Terminated()
-    signal.signal(signal.SIGTERM, stop)
+        raise stops[signum]()
+    for sig in stops:
+        if previous[sig] is not signal.SIG_IGN:  # the parent asked for it to be ignored (nohup): kept
+            signal.signal(sig, stop)
     try:
         yield
     finally:  # None: a handler not set from Python, which signal.signal cannot put back
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        for sig, before in previous.items():
+            signal.signal(sig, signal.SIG_DFL if before is None else before)
 
 
 def _silence_closed_output() -> None:
