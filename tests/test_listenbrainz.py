@@ -403,3 +403,34 @@ def test_only_the_waits_a_discovery_client_is_asked_for_count_to_the_runs_bound(
     finally:
         server.close()
     assert sum(sleeps) > ASKED_TOTAL_S and c.asked_waited == 0
+
+
+def test_answers_of_another_server_are_not_used_when_an_address_changes(tmp_path):
+    """The open-data cache kept no word of the server that gave an answer: after the offline trial
+    (README: the stand-ins, your real cache directory) the real run took the stand-in's Spotify rows
+    and searches, and any answer of a service whose address you changed, for up to 30 days. The
+    answers of a service whose address changed are asked again; the others' are kept; a stand-in
+    or mirror on this machine on another port (the demo's, each run) is the same server."""
+    from recommender.config import load_settings
+    from recommender.services.cache import answer_cache
+    trial = {"cache.dir": str(tmp_path), "listenbrainz.api_url": "http://127.0.0.1:8766/1",
+             "listenbrainz.labs_url": "http://127.0.0.1:8766/labs", "spotify.api_url": "http://127.0.0.1:8765/v1/",
+             "enrich.musicbrainz_url": "https://musicbrainz.org/ws/2"}
+    cache = answer_cache(load_settings(environ={}, overrides=trial))
+    answers = {"similar_artists": [{"mbid": "b", "name": "B", "score": 1.0}], "popularity": [20, 2],
+               "tracks": {"track_id": "t"}, "isrc": {"recordings": []}}
+    for kind, value in answers.items():
+        cache.put(kind, "k", value)
+    cache.close()
+    ports = {"listenbrainz.api_url": "http://localhost:9000/1/", "listenbrainz.labs_url": "http://127.0.0.1:9000/labs",
+             "spotify.api_url": "http://127.0.0.1:9001/v1"}
+    again = answer_cache(load_settings(environ={}, overrides={**trial, **ports}))
+    assert {kind: again.get(kind, "k") for kind in answers} == answers
+    again.close()
+    real = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})  # the real services
+    later = answer_cache(real)
+    assert {kind: later.get(kind, "k") for kind in answers} == {**dict.fromkeys(answers, MISSING),
+                                                                 "isrc": {"recordings": []}}
+    later.put("tracks", "k", {"track_id": "real"})
+    later.close()
+    assert answer_cache(real).get("tracks", "k") == {"track_id": "real"} and answer_cache(real).get("popularity", "k") is MISSING

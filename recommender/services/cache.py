@@ -10,7 +10,9 @@ Writes are atomic and happen every ``save_every`` new answers and on
 file of a write killed half way (``.<kind>.json.*.tmp``, beside the answers) is removed by the
 next run holding the lock (``Store.remove_leftovers`` lists this folder: ``paths.WRITTEN_FOLDERS``).
 A corrupt file is ignored (the answers are fetched again), and so is an answer kept in a shape
-other than its kind's (``SHAPES``: a hand edit, damage that is still JSON).
+other than its kind's (``SHAPES``: a hand edit, damage that is still JSON). ``servers.json``
+keeps which server answered each kind (``served_by``): when a service's address changes (the
+offline trial's stand-ins, then the real services), its answers are not another server's.
 """
 
 from __future__ import annotations
@@ -126,6 +128,21 @@ class AnswerCache:
             self._dirty[kind] = self._dirty.get(kind, 0) + len(gone)
         return len(gone)
 
+    def served_by(self, servers: dict[str, str]) -> None:
+        """Note which server answers each service's kinds (``servers``: its address setting ->
+        ``server_identity``; ``SERVED``); the answers of a service a former run asked at another
+        address are forgotten (asked again, and the file written so on ``close``). A cache with
+        no note yet (an older version's) is taken as the present servers'."""
+        kept = self._load(SERVERS)
+        for key, server in servers.items():
+            entry = kept.get(key)
+            if entry is not None and entry[1] != server:
+                for kind in SERVED.get(key, ()):
+                    self._data[kind] = {}
+                    self._dirty[kind] = self._dirty.get(kind, 0) + 1
+            if entry is None or entry[1] != server:  # (after the kinds: written last on close)
+                self.put(SERVERS, key, server)
+
     def _save(self, kind: str) -> None:
         if self.read_only:
             return
@@ -143,6 +160,32 @@ class AnswerCache:
 # An artist MBID MusicBrainz merged -> the MBID it was merged into (a lookup of the old one
 # answers the new one's page; ListenBrainz and labs know the artist by the new one).
 REDIRECTS = "artist_redirects"
+# Which service answers each kind, by its address setting (``AnswerCache.served_by``); kept
+# in ``servers.json``.
+SERVERS = "servers"
+SERVED = {"enrich.musicbrainz_url": ("isrc", "artists", REDIRECTS),
+          "listenbrainz.api_url": ("top_recordings", "lb_radio", "popularity"),
+          "listenbrainz.labs_url": ("similar_artists", "similar_recordings", "canonical", "spotify_ids"),
+          "spotify.api_url": ("tracks", "search", ARTIST_ALBUMS, ALBUM_TRACKS)}
+
+
+def server_identity(url: str) -> str:
+    """Who answers at ``url``: its host and path (a password, the scheme and a trailing slash
+    left out); every server on this machine (a stand-in, a mirror) is one, whatever its port:
+    the demo starts its stand-ins on free ports each run."""
+    from urllib.parse import urlsplit
+
+    from .http import LOOPBACK
+    parts = urlsplit(str(url).strip())
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    where = "this machine" if host in LOOPBACK else (f"{host}:{port}" if port else host)
+    return f"{where}{parts.path.rstrip('/')}"
+
+
 # The answers kept per artist MBID (the key's last ':' part): dropped for an MBID found merged.
 ARTIST_KINDS = ("similar_artists", "lb_radio", "top_recordings")
 
@@ -184,7 +227,9 @@ SHAPES: dict[str, Any] = {
 
 def answer_cache(settings, frames_dir: Path | str | None = None) -> AnswerCache:
     """The open-data answer cache, ``<frames_dir>/opendata/`` (``settings.frames_dir`` unless given)."""
-    return AnswerCache(Path(frames_dir or settings.frames_dir) / "opendata", ttl_days(settings))
+    cache = AnswerCache(Path(frames_dir or settings.frames_dir) / "opendata", ttl_days(settings))
+    cache.served_by({key: server_identity(settings.get_path(key)) for key in SERVED})
+    return cache
 
 
 def current_artist(cache: AnswerCache, mbid: str) -> str:
