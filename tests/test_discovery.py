@@ -176,6 +176,18 @@ def test_services_answering_slowly_stop_the_step_after_its_time_not_the_budget(t
     assert report.warnings == [] and report.cached_answers >= 1  # the answers of the stopped run kept
 
 
+def test_the_step_stopped_by_its_time_names_the_service_that_took_it_not_the_next_one_asked(tmp_path, world_standins):
+    """Past ``discovery.max_seconds`` the note named the service the next request was for ("MusicBrainz
+    answered slowly" after labs took the whole time, MusicBrainz answering at once): it names the one
+    whose answers took the most time."""
+    lb, mb = world_standins
+    lb.fail(None, delay=0.5, times=1000, path="/labs/")
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.max_seconds": 1.2})
+    _, report = discover_open_data(user_library(), settings)
+    (warning,) = report.warnings
+    assert "(discovery.max_seconds; ListenBrainz labs answered slowly)" in warning, warning
+
+
 def test_artist_mbids_stored_by_enrich_genres_are_used_without_asking_musicbrainz(tmp_path, world_standins):
     from recommender.standins.listenbrainz import artist_mbid
     lb, mb = world_standins

@@ -178,14 +178,21 @@ class Budget:
         self.by_service: dict[str, int] = {}
         self.seconds, self._clock = seconds, clock
         self._deadline = None if seconds is None else clock() + seconds
+        # seconds each service took to answer: the time spent names the slow one, not the next one asked
+        self.seconds_by_service: dict[str, float] = {}
+
+    def took(self, service: str, seconds: float) -> None:
+        """Note that a request to ``service`` took ``seconds`` (its answer, or its failure)."""
+        self.seconds_by_service[service] = self.seconds_by_service.get(service, 0.0) + max(seconds, 0.0)
 
     def spend(self, service: str) -> None:
         if self.limit is not None and self.used >= self.limit:
             raise BudgetExhausted(f"the request budget of {self.limit} per run is spent "
                                   f"({self.source})", service=service)
         if self._deadline is not None and self._clock() >= self._deadline:
+            slow = max(self.seconds_by_service, key=self.seconds_by_service.__getitem__, default=service)
             raise BudgetExhausted(f"the {self.seconds:g} s it may ask for per run are spent ({self.seconds_source}; "
-                                  f"{service} answered slowly); the next run asks the rest", service=service)
+                                  f"{slow} answered slowly); the next run asks the rest", service=service)
         self.used += 1
         self.by_service[service] = self.by_service.get(service, 0) + 1
 
@@ -330,6 +337,7 @@ class JsonService:
             if self.contact_notice is not None:  # (once a request goes out: not one the budget stopped)
                 self.contact_notice.say()
             response = None
+            sent = self.clock()
             try:
                 self.requests_sent += 1
                 if method == "GET":
@@ -355,6 +363,8 @@ class JsonService:
                             f"({timeouts} attempts)", None, self.name) from None
             finally:
                 self._last_done = self.clock()
+                if self.budget is not None:
+                    self.budget.took(self.name, self._last_done - sent)
             if response is not None:
                 self._note_rate_headers(response)
                 status = response.status_code

@@ -229,7 +229,7 @@ class Resolver:
         self.od.budget.spend("Spotify")
         q = f'track:"{name}" artist:"{artist}"' if artist else f'track:"{name}"'
         try:
-            page = self.gateway.get("search", q=q, type="track", limit=10, market=parse.MARKET)
+            page = self._spotify("search", q=q, type="track", limit=10, market=parse.MARKET)
         except SpotifyError as exc:
             log.info("Spotify search for %r failed: %s", q, exc)
             return None
@@ -247,6 +247,16 @@ class Resolver:
                 break
         self.od.cache.put("search", key, found)
         return found
+
+    def _spotify(self, path: str, **params) -> dict | None:
+        """One Spotify request of discovery, the time its answer took noted in the run's budget
+        (``Budget.took``: past ``discovery.max_seconds`` the note names the slowest service)."""
+        import time
+        started = time.monotonic()
+        try:
+            return self.gateway.get(path, **params)
+        finally:
+            self.od.budget.took("Spotify", time.monotonic() - started)
 
     def track_rows(self, track_ids: list[str], progress: Progress | None = None) -> list[dict]:
         """Tracks-frame rows of tracks the library does not have: cached, else one Spotify
@@ -285,7 +295,7 @@ class Resolver:
                 from ..spotify import parse
                 self.od.budget.spend("Spotify")
                 try:
-                    obj = self.gateway.get(f"tracks/{tid}", market=parse.MARKET)
+                    obj = self._spotify(f"tracks/{tid}", market=parse.MARKET)
                     # a track that does not play in your country (another market's release) is
                     # no candidate, as one Spotify no longer has: the recording's next ids are tried;
                     # a relinked one (the playable copy answered) keeps the id asked for
