@@ -167,7 +167,7 @@ def test_a_classifier_that_cannot_be_tested_on_a_file_says_what_the_file_lacks(t
     assert result.exit_code == 0, result.stderr
     said = " ".join(result.stdout.split())
     assert "needs at least 8 recordings with audio features in 2 moods (copies of one recording count once), " \
-           "got 10 in 1 mood; fill in the file's " \
+           "got 10 in 1 mood (every one of them happy); fill in the file's " \
            "valence and energy columns" in said
 
 
