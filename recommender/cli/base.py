@@ -503,9 +503,11 @@ def _record_failure(command_name: str, exit_code: int, started: float, message: 
         log.error("%s failed: %s", command_name, message, extra=FILE_ONLY)
     except RecommenderError:
         return
-    from ..runlog import logging_to_file, record_failure
-    if not logging_to_file():  # refused for its options, or stopped, before the command set up its log:
-        try:                    # logged as recorded (the settings are the demo's already)
+    from ..runlog import UNWRITABLE, logging_to_file, record_failure
+    # refused for its options, or stopped, before the command set up its log: logged as recorded (the
+    # settings are the demo's already); not a log it could not write, said once already
+    if not logging_to_file() and not UNWRITABLE:
+        try:
             _logging(settings, quiet=True, verbose=False)
         except (RecommenderError, OSError):  # no data folder to log in: the record below says so
             pass
