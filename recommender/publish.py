@@ -623,21 +623,19 @@ def _find_managed(listed: dict[str, dict], info: dict, user_id: str, name: str, 
     pid = info.get("id")
     reason = None
     messages: list[str] = []
-    if pid and pid not in listed:
-        # by the name you last saw it under (a rename in Spotify), not the configured one
-        shown_as = info.get("listed_name") or info.get("name", "")
-        reason = (f"the managed playlist {shown_as!r} ({pid}) is no longer in your playlists "
-                  "(unfollowed?); a new one will be created")
-        log.info(reason)
-        pid = None
-        info = {}
     owner = ((listed.get(pid) or {}).get("owner") or {}).get("id") if pid else None
-    if pid and user_id and owner and owner != user_id:
+    if pid and pid not in listed:
+        unusable = "is no longer in your playlists (unfollowed?); a new one will be created"
+    elif pid and user_id and owner and owner != user_id:
         # one you follow that another user owns (a data directory of another account's): never
         # written, not even collaborative, and never read as ours (a 403 every run)
+        unusable = f"is not yours (its owner is {owner!r}): it is left alone, and a new one will be created"
+    else:
+        unusable = None
+    if unusable:
+        # by the name you last saw it under (a rename in Spotify), not the configured one
         shown_as = info.get("listed_name") or info.get("name", "")
-        reason = (f"the managed playlist {shown_as!r} ({pid}) is not yours (its owner is {owner!r}): it is left "
-                  "alone, and a new one will be created")
+        reason = f"the managed playlist {shown_as!r} ({pid}) {unusable}"
         log.info(reason)
         pid = None
         info = {}

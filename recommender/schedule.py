@@ -386,9 +386,7 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
         text = (f"the client secret comes from {source}, which a scheduled run does not see: put "
                 f"`spotify.client_secret: ...` in {target} (readable only by you: chmod 600), then run "
                 "this `recommend schedule install` again (with its --config and --at)")
-        if write:
-            raise UsageError(text + "; nothing was installed")
-        notes.append(text)
+        _refuse_or_note(text, write, notes)
         del missing[SECRET_KEY]
     if OPTIONAL_SECRET_KEY in missing:
         source = settings.sources.get(OPTIONAL_SECRET_KEY, "your environment")
@@ -404,9 +402,7 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
                 f"holds a password, which a scheduled run does not see and we never write into a file: put that "
                 f"address in {target} yourself (readable only by you: chmod 600), then run this `recommend schedule "
                 "install` again (with its --config and --at)")
-        if write:
-            raise UsageError(text + "; nothing was installed")
-        notes.append(text)
+        _refuse_or_note(text, write, notes)
         missing = {k: v for k, v in missing.items() if k not in passworded}
     if not missing:
         return (Path(config_path).expanduser().absolute() if config_path else None), [], notes
@@ -421,6 +417,14 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
                      f"`recommend schedule install` writes them to {target}; add them there yourself "
                      "when you use these lines")
     return target, (keys if write else []), notes
+
+
+def _refuse_or_note(text: str, write: bool, notes: list[str]) -> None:
+    """A setting a scheduled run would miss and that we never write for it: an install refuses
+    (UsageError, nothing installed); ``--print`` (``write`` False) adds ``text`` to ``notes``."""
+    if write:
+        raise UsageError(text + "; nothing was installed")
+    notes.append(text)
 
 
 def config_target(settings, config_path: Path | str | None) -> Path:

@@ -38,11 +38,15 @@ SONGS = [  # name, artist, playlist, valence, energy
 
 @pytest.fixture
 def data(tmp_path) -> Path:
-    path = tmp_path / "songs.csv"
+    return write_songs(tmp_path / "songs.csv", SONGS)
+
+
+def write_songs(path: Path, songs) -> Path:
+    """A data file of ``songs`` ((name, artist, playlist, valence, energy) each) at ``path``."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(COLUMNS)
-        for i, (name, artist, playlist, v, e) in enumerate(SONGS):
+        for i, (name, artist, playlist, v, e) in enumerate(songs):
             w.writerow([base62_id(f"t{i}"), name, artist, 50, base62_id(f"al{i}"), "Album", "2019-01-01", playlist,
                         base62_id(playlist), "pop", "pop", 0.5, e, 5, -6, 1, 0.05, 0.1, 0.0, 0.1, v, 120, 200000])
     return path
@@ -631,13 +635,7 @@ def test_a_track_named_with_spaces_only_is_quoted_in_the_tables_and_titles(tmp_p
     """A track named "   " left a blank name cell in `search`, `similar` and the mood tables, and a
     gap in the titles ("Similar to  - Sunny"), as build-playlist's table and `recommend playlists`
     no longer do: it is quoted there, as there."""
-    path = tmp_path / "blank.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(COLUMNS)
-        for i, (name, artist, playlist, v, e) in enumerate([("   ", "Sunny", "Party", 0.9, 0.9), *SONGS]):
-            w.writerow([base62_id(f"t{i}"), name, artist, 50, base62_id(f"al{i}"), "Album", "2019-01-01", playlist,
-                        base62_id(playlist), "pop", "pop", 0.5, e, 5, -6, 1, 0.05, 0.1, 0.0, 0.1, v, 120, 200000])
+    path = write_songs(tmp_path / "blank.csv", [("   ", "Sunny", "Party", 0.9, 0.9), *SONGS])
     blank, other = base62_id("t0"), base62_id("t12")  # "   " and "Happy Song", both by Sunny
     wide = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"}
     for args, title in ((["similar", blank], 'Similar to "   " - Sunny'), (["moods", "near", blank], 'to "   " - Sunny'),

@@ -7,6 +7,7 @@ hostile names); the browser tests (test_web_browser.py) run the real demo.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -965,23 +966,23 @@ from recommender.web.app import Security
 from recommender.web.server import bind, serve
 release, done = sys.argv[1], sys.argv[2]
 
+def wait_for_release(doing):  # says what it does, then runs until the test releases it (15 s at most)
+    print(doing, flush=True)
+    deadline = time.monotonic() + 15
+    while not os.path.exists(release) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
 class Ctx:  # a publish that runs until the test releases it
     demo = False
     last_publish = None
     def sync_settings(self):
         pass
     def publish(self, plan=None):
-        print("publishing", flush=True)
-        deadline = time.monotonic() + 15
-        while not os.path.exists(release) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for_release("publishing")
         open(done, "w").write("written")
         self.last_publish = {"exit_code": 0}
     def weights_preview(self, weights, new_share=None):  # a preview as slow, which writes nothing
-        print("previewing", flush=True)
-        deadline = time.monotonic() + 15
-        while not os.path.exists(release) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for_release("previewing")
         return {"tracks": []}
 sock, sec = bind(0), Security()
 sec.port = sock.getsockname()[1]
@@ -993,6 +994,32 @@ except KeyboardInterrupt:
 """
 
 
+@contextlib.contextmanager
+def _slow_publish_server(tmp_path):
+    """SLOW_PUBLISH_SERVER run in its own process (its files ``release`` and ``done`` in
+    ``tmp_path``): (the process, its address, a session logged in to it, its CSRF token);
+    killed at the end if it is still running."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = tmp_path / "server.py"
+    script.write_text(SLOW_PUBLISH_SERVER)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "release"), str(tmp_path / "done")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port, token, csrf = proc.stdout.readline().split()
+        base = f"http://127.0.0.1:{port}"
+        session = requests.Session()
+        assert session.get(f"{base}/?token={token}", timeout=10).status_code == 200
+        yield proc, base, session, csrf
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 def test_ctrl_c_during_a_publish_waits_for_it_and_says_so(tmp_path):
     """Ctrl-C while a request runs: uvicorn cancels what outlives its graceful timeout, and "the
     logs are horrible when a task is cancelled" (https://github.com/Kludex/uvicorn/pull/1824;
@@ -1002,22 +1029,9 @@ def test_ctrl_c_during_a_publish_waits_for_it_and_says_so(tmp_path):
     ASGI application") on stderr, a 500 in the browser, and with --demo the stand-in stopped
     under the publish still writing to it. Now the stop waits for the change under way, says so
     on stderr (a second Ctrl-C stops at once), and the page gets the publish's outcome."""
-    import os
     import signal
-    import subprocess
-    import sys
-    from pathlib import Path
-    script = tmp_path / "server.py"
-    script.write_text(SLOW_PUBLISH_SERVER)
     release, done = tmp_path / "release", tmp_path / "done"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    proc = subprocess.Popen([sys.executable, str(script), str(release), str(done)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        port, token, csrf = proc.stdout.readline().split()
-        base = f"http://127.0.0.1:{port}"
-        s = requests.Session()
-        assert s.get(f"{base}/?token={token}", timeout=10).status_code == 200
+    with _slow_publish_server(tmp_path) as (proc, base, s, csrf):
         answer = {}
         post = threading.Thread(target=lambda: answer.update(r=s.post(
             f"{base}/next/publish", data={"csrf": csrf}, allow_redirects=False, timeout=60)))
@@ -1031,10 +1045,6 @@ def test_ctrl_c_during_a_publish_waits_for_it_and_says_so(tmp_path):
         post.join(60)
         assert answer["r"].status_code == 303 and answer["r"].headers["location"] == "/next#published"
         assert proc.wait(30) == 0 and done.read_text() == "written"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
     assert "Traceback" not in proc.stderr.read()
 
 
@@ -1042,22 +1052,9 @@ def test_ctrl_c_during_a_weights_preview_stops_the_server_without_calling_the_pr
     """A slider move's preview is a POST that writes nothing. Ctrl-C while one ran said "stopping once the
     change under way is written (/api/weights/preview): stopped halfway it could be left half-done": nothing
     was being written. Now it stops as with no request under way (nothing said, exit 0), the preview answered."""
-    import os
     import signal
-    import subprocess
-    import sys
-    from pathlib import Path
-    script = tmp_path / "server.py"
-    script.write_text(SLOW_PUBLISH_SERVER)
-    release, done = tmp_path / "release", tmp_path / "done"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    proc = subprocess.Popen([sys.executable, str(script), str(release), str(done)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        port, token, csrf = proc.stdout.readline().split()
-        base = f"http://127.0.0.1:{port}"
-        s = requests.Session()
-        assert s.get(f"{base}/?token={token}", timeout=10).status_code == 200
+    release = tmp_path / "release"
+    with _slow_publish_server(tmp_path) as (proc, base, s, csrf):
         answer = {}
         post = threading.Thread(target=lambda: answer.update(r=s.post(
             f"{base}/api/weights/preview", json={"weights": {"content": 0.4}}, headers={"X-CSRF-Token": csrf}, timeout=60)))
@@ -1069,10 +1066,6 @@ def test_ctrl_c_during_a_weights_preview_stops_the_server_without_calling_the_pr
         post.join(60)
         assert answer["r"].status_code == 200 and answer["r"].json() == {"tracks": []}
         assert proc.wait(30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
     said = proc.stderr.read()
     assert "preview" not in said and "change under way" not in said and "half-done" not in said, said
     assert "Traceback" not in said
