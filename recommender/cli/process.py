@@ -58,7 +58,7 @@ def _silence_closed_output() -> None:
 
 
 def _late_stops_end_with(code) -> None:
-    """After the command is done, a Ctrl-C or SIGTERM ends the process at once with the
+    """After the command is done, a Ctrl-C, SIGTERM or SIGHUP ends the process at once with the
     command's own exit code. Python takes about half a second to end after a demo run (its
     threads joined, its objects freed); a stop then ended the process by the signal (143 or
     130 to the shell) though the run was done and recorded as exit 0, and a `timeout` or cron
@@ -86,10 +86,12 @@ def _late_stops_end_with(code) -> None:
                 pass
         os._exit(status)
 
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # (SIGHUP: the terminal closed meanwhile)
+
     def ignore() -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in stops:
             signal.signal(sig, signal.SIG_IGN)
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in stops:
         signal.signal(sig, end)
     atexit.register(ignore)
 
