@@ -68,8 +68,9 @@ class AnswerCache:
             if path.exists():
                 try:
                     raw = json.loads(path.read_text(encoding="utf-8"))
-                    if isinstance(raw, dict):
-                        data = {k: v for k, v in raw.items() if isinstance(v, list) and len(v) == 2}
+                    if isinstance(raw, dict):  # (an answer of another shape than its kind's: not kept, asked again)
+                        data = {k: v for k, v in raw.items()
+                                if isinstance(v, list) and len(v) == 2 and self.usable(kind, v[1])}
                 except (OSError, ValueError):
                     self.unreadable.add(kind)
                     log.warning("open-data cache %s is unreadable; its answers will be fetched again", path)
@@ -91,13 +92,12 @@ class AnswerCache:
         run that may ask nothing, for which an old answer is better than none (it is what the
         run that cached it ranked with)."""
         entry = self._load(kind).get(key)
-        if entry is None or not (self.read_only or self.fresh(kind, entry[0])) or not self.usable(kind, entry[1]):
-            return MISSING
-        return entry[1]
+        return entry[1] if entry is not None and (self.read_only or self.fresh(kind, entry[0])) else MISSING
 
     @staticmethod
     def usable(kind: str, value: Any) -> bool:
-        """Whether a kept answer has its kind's shape (``SHAPES``): one of another is asked again."""
+        """Whether a kept answer has its kind's shape (``SHAPES``): one of another is not loaded
+        (``_load``), so it is asked again; each answer is checked once, as its file is read."""
         return fits(value, SHAPES.get(kind, object))
 
     def fresh(self, kind: str, when: datetime | str | None) -> bool:
@@ -108,8 +108,8 @@ class AnswerCache:
 
     def fetched(self, kind: str) -> list[datetime | None]:
         """When each kept answer of ``kind`` was fetched (None: an unreadable time); one of another
-        shape than its kind's is no kept answer (``usable``)."""
-        return [time_or_none(entry[0]) for entry in self._load(kind).values() if self.usable(kind, entry[1])]
+        shape than its kind's is no kept answer (``usable``: left out as the file is read)."""
+        return [time_or_none(entry[0]) for entry in self._load(kind).values()]
 
     def put(self, kind: str, key: str, value: Any) -> None:
         self._load(kind)[key] = [self.now.replace(microsecond=0).isoformat(), value]
