@@ -142,14 +142,20 @@ def logout(settings) -> tuple[Path, bool, Path | None]:
         target = Path(os.path.realpath(path)) if path.is_symlink() else None
         if target is not None and not target.is_file():
             target = None  # (a link to a folder or a device holds no login of ours: only the link goes)
-        for doomed in ((target,) if target is not None else ()) + (path,):
+
+        def delete(doomed: Path) -> bool:
+            """True once deleted, False when it was gone already."""
             try:
                 doomed.unlink()
             except FileNotFoundError:
-                if doomed == path:
-                    return path, target is not None, target
+                return False
             except OSError as exc:
                 raise StorageError(f"cannot delete the saved login {doomed}: {exc.strerror or exc}") from None
+            return True
+        if target is not None:
+            delete(target)
+        if not delete(path):
+            return path, target is not None, target
     return path, True, target
 
 

@@ -272,7 +272,7 @@ def _discovery_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
     counts = last.get("tracks") if isinstance(last.get("tracks"), Mapping) else {}
     warnings = last.get("warnings") if isinstance(last.get("warnings"), list) else []
     return {"when": last.get("when"), "sources": dict(last["sources"]) if isinstance(last.get("sources"), Mapping) else {},
-            "tracks": {str(k): _count(v) for k, v in counts.items() if _count(v) is not None},
+            "tracks": {str(k): n for k, v in counts.items() if (n := _count(v)) is not None},
             # tracks found, each once (a record written before it had the key: the sum by source)
             "new_tracks": _count(last.get("new_tracks")),
             "requests": _count(last.get("requests")) or 0, "cached_answers": _count(last.get("cached_answers")) or 0,
