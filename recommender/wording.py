@@ -39,23 +39,9 @@ def configured_at(settings, key: str) -> str:
     source = settings.sources.get(key)
     if not source or source == "override":
         return ""
+    from .safetext import hide_url_passwords  # a password in its user info shown as ***
     section, name = key.split(".")
-    return f" at {shown_url(str(getattr(getattr(settings, section), name)))} ({key}, from {source})"
-
-
-def shown_url(url: str) -> str:
-    """``url`` as the tool shows it: a password in its user info replaced by ***
-    ("http://user:***@host/v1"); any other URL as it is (``safetext.redact`` hides such a
-    password in free text: the log, a service's answer quoted back)."""
-    from urllib.parse import urlsplit
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    user, _, host = parts.netloc.rpartition("@")
-    return parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}").geturl()
+    return f" at {hide_url_passwords(str(getattr(getattr(settings, section), name)))} ({key}, from {source})"
 
 
 # a discovery source as the tables and pages name it (the others: their own word, "albums")
