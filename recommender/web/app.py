@@ -51,7 +51,7 @@ PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("discovery", "Disco
          ("search", "Search"), ("similar", "Similar"), ("runs", "Runs")]
 CATCH_ALL = "/{path:path}"  # (the route of an address no other route answers: ``not_found``)
 ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-READ_ONLY_POSTS = frozenset({"/api/weights/preview"})  # POSTs that change nothing (``json_action``'s write=False)
+READ_ONLY_POSTS = frozenset({"/api/weights/preview"})  # POSTs that change nothing: not one at a time, no "change under way"
 CONTROL = re.compile("[\x00-\x1f\x7f]")  # in a request's path: no address of the app (``guard``)
 LOOPBACK = re.compile(r"(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?", re.IGNORECASE)  # a Host header
 
@@ -435,9 +435,11 @@ class _Site:
         return self.render(request, "runs.html", info=info, curves=info.get("evaluation"))
 
     # ----- JSON endpoints ----------------------------------------------------------------------
-    async def json_action(self, request: Request, call, write: bool = True) -> Response:
-        """A state-changing JSON endpoint: CSRF check, body, ``call(body)`` in a thread, errors as
-        JSON (bad input: the UsageError of the validation; anything else is a bug, see ``guard``)."""
+    async def json_action(self, request: Request, call) -> Response:
+        """A JSON endpoint: CSRF check, body, ``call(body)`` in a thread (one change at a time, but
+        for ``READ_ONLY_POSTS``), errors as JSON (bad input: the UsageError of the validation;
+        anything else is a bug, see ``guard``)."""
+        write = request.url.path not in READ_ONLY_POSTS
         if refusal := await self.refused_post(request, changes=write):
             return refusal
         try:
@@ -459,8 +461,7 @@ class _Site:
         return int(value)
 
     async def api_weights_preview(self, request: Request) -> Response:  # (in READ_ONLY_POSTS)
-        return await self.json_action(request, lambda b: self.ctx.weights_preview(b.get("weights") or {}, b.get("new_share")),
-                                      write=False)
+        return await self.json_action(request, lambda b: self.ctx.weights_preview(b.get("weights") or {}, b.get("new_share")))
 
     async def api_weights_save(self, request: Request) -> Response:
         return await self.json_action(request, lambda b: {
