@@ -200,7 +200,11 @@ class _NonInteractive:
         if not isinstance(token_info, dict) or not isinstance(token_info.get("access_token"), str) \
                 or not isinstance(token_info.get("expires_in"), (int, float)):
             raise requests.exceptions.InvalidJSONError("the accounts service answered with no token")
-        return super()._add_custom_values_to_token_info(token_info)
+        granted = token_info.get("scope")
+        token_info = super()._add_custom_values_to_token_info(token_info)
+        if isinstance(granted, str):  # spotipy's secret flow put the scopes asked for in place of those
+            token_info["scope"] = granted  # granted: a login approved with fewer said "Logged in"
+        return token_info
 
     def _with_retries(self, call: Callable[[], Any]) -> Any:
         attempt = 0
