@@ -296,3 +296,26 @@ def test_a_login_with_a_client_secret_granted_fewer_scopes_than_asked_fails_nami
     with pytest.raises(AuthError, match=r"lacks the scopes this tool needs \(user-follow-read\)"):
         jobs.login(settings, open_url=browser)
     assert (cache / "spotify-token.json").read_text() == working
+
+
+@pytest.mark.parametrize("method,url,payload,needed", [
+    ("GET", "me/top/tracks", None, "user-top-read"),
+    ("GET", "me/tracks", None, "user-library-read"),
+    ("POST", "me/playlists", {"name": "x", "public": False}, "playlist-modify-private"),
+])
+def test_a_403_for_a_missing_scope_names_the_scope(standin, tmp_path, method, url, payload, needed):
+    """A login whose file says it has every scope (spotipy's secret flow saved the ones asked
+    for) while Spotify granted fewer: the 403 said "the saved login lacks a permission this
+    needs" without naming it. It names the scope the refused request needs."""
+    import json
+
+    from recommender.errors import MissingScope
+    from recommender.spotify.auth import BASE_SCOPES, scopes
+
+    from spotify_helpers import gateway_for
+    cache = tmp_path / "cache"
+    token = save_login(standin, cache, scope=" ".join(s for s in BASE_SCOPES if s != needed))
+    (cache / "spotify-token.json").write_text(json.dumps({**token, "scope": scopes()}))
+    gateway = gateway_for(settings_for(standin, cache))
+    with pytest.raises(MissingScope, match=f"approve all that Spotify's page asks \\({needed} is the one missing\\)"):
+        gateway.call(method, url, payload)

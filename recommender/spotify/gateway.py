@@ -172,7 +172,24 @@ def _spotipy_call(client: spotipy.Spotify, method: str, url: str, payload: Any, 
                                headers=http.response.headers) from None
 
 
-def _refused(exc: SpotifyException, method: str, url: str, where: str) -> AuthError | SpotifyError:
+def _scope_needed(method: str, url: str, payload: Any = None) -> str | None:
+    """The OAuth scope Spotify asks for ``method`` on ``url`` (relative or absolute), as the
+    2026 API's reference names it; None for a request this tool makes no such guess of."""
+    path = url.split("?")[0].rstrip("/")
+    path = path.split("/v1/")[-1] if "/v1/" in path else path
+    if method == "GET":
+        reads = {"me/top/tracks": "user-top-read", "me/top/artists": "user-top-read",
+                 "me/tracks": "user-library-read", "me/following": "user-follow-read",
+                 "me/playlists": "playlist-read-private"}
+        return reads.get(path, "playlist-read-private" if path.startswith("playlists/") else None)
+    if path == "me/playlists" or path.startswith("playlists/"):  # a write: the playlist's kind of it
+        if isinstance(payload, dict) and isinstance(payload.get("public"), bool):
+            return "playlist-modify-public" if payload["public"] else "playlist-modify-private"
+        return "playlist-modify-private (playlist-modify-public for a public playlist)"
+    return None
+
+
+def _refused(exc: SpotifyException, method: str, url: str, where: str, payload: Any = None) -> AuthError | SpotifyError:
     """The error of a call Spotify refused (a 4xx but 401 and 429): the app not allowed in
     Development Mode, a login without a permission, an address that is not the API's
     (``where``: the address you set, said when it is not Spotify's), or what Spotify said."""
@@ -182,9 +199,10 @@ def _refused(exc: SpotifyException, method: str, url: str, where: str) -> AuthEr
     if refusal:  # every call would answer the same: stop, and say what to change
         return AppAccessRefused(refusal)
     if status == 403 and "insufficient client scope" in message.lower():
+        scope = _scope_needed(method, url, payload)
         return MissingScope(f"Spotify refused {method} {url} (403: {message}): the saved login lacks a "
                             "permission this needs; run `recommend auth` and approve all that Spotify's "
-                            "page asks", status=status)
+                            "page asks" + (f" ({scope} is the one missing)" if scope else ""), status=status)
     if status == 404 and message == "Service not found" and where:  # no such endpoint:
         # the address you set is not the API's (its /v1/ left out, a stand-in's port)
         return SpotifyError(f"Spotify refused {method} {url} ({status}: {message}){where}: check "
@@ -326,7 +344,7 @@ class Gateway:
                     self._transient(attempt, idempotent, f"{status} on {method} {url}", f"answered {status} to {method} {url}")
                     attempt += 1
                     continue
-                raise _refused(exc, method, url, self.where) from None
+                raise _refused(exc, method, url, self.where, payload) from None
             except SpotifyOauthError as exc:
                 raise AuthError(f"Spotify refused the saved login ({oauth_error_code(exc)}): run `recommend auth`") from None
             except (requests.Timeout, requests.ConnectionError,  # also a connection broken mid-body:
