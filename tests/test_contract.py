@@ -190,6 +190,25 @@ def test_a_saved_login_without_a_scope_the_tool_needs_asks_for_a_new_login_witho
     assert not api_requests(standin)  # stopped before any API call
 
 
+
+def test_a_saved_login_of_another_app_asks_for_a_new_login_naming_the_client_id(standin, tmp_path):
+    """spotify.client_id changed to another app (a new one made in the dashboard): the other
+    app's access token was used for up to an hour as if it were this app's, then its refresh was
+    refused as a login "removed on the account's Apps page, or expired". The run stops at once,
+    exit 3, before any request, saying the saved login is another app's."""
+    from recommender.spotify import auth
+    cache = tmp_path / "cache"
+    first = settings_for(standin, cache, **{"spotify.client_id": "app-a",
+                                            "spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
+    auth.login(first, open_url=_browser(), timeout=10)
+    assert gateway_for(first).me()["id"]  # the login works for the app it was made with
+    standin.clear_requests()
+    with pytest.raises(AuthError, match=r"another app's \(client id 'app-a'\).*spotify.client_id 'app-b'.*"
+                                        r"recommend auth") as err:
+        gateway_for(settings_for(standin, cache, **{"spotify.client_id": "app-b"})).me()
+    assert err.value.exit_code == 3
+    assert not standin.requests  # no API request, no refresh
+
 # ----- open data: answers in no promised order, rows left out, null counts ------------------
 def _open_data(lb, tmp_path):
     from recommender.config import load_settings

@@ -74,6 +74,7 @@ class AtomicCacheFileHandler(CacheFileHandler):
     `recommend auth`), or our own refresh's, is read at the next request, as before."""
 
     _seen: tuple | None = None  # (the file's stat, the token read from it)
+    client_id: str | None = None  # the app a token saved here is for, kept in it beside spotipy's keys
 
     def get_cached_token(self) -> dict[str, Any] | None:
         stat = file_stat(Path(self.cache_path))
@@ -87,7 +88,8 @@ class AtomicCacheFileHandler(CacheFileHandler):
         return token
 
     def save_token_to_cache(self, token_info: dict[str, Any]) -> None:
-        atomic_write_text(Path(self.cache_path), json.dumps(token_info), mode=0o600)
+        saved = {**token_info, "client_id": self.client_id} if self.client_id else token_info
+        atomic_write_text(Path(self.cache_path), json.dumps(saved), mode=0o600)
 
 
 def read_token(cache_dir: Path) -> dict[str, Any] | None:
@@ -160,6 +162,13 @@ class _NonInteractive:
                                                    for k in ("access_token", "refresh_token")):
             # none, or a dropped-in file that is no login (not an object, or an object without a token)
             raise AuthError(f"{_unreadable_token(Path(self.cache_handler.cache_path))}{NEEDS_LOGIN}")
+        owner = cached.get("client_id")  # (none in a token dropped in: taken as this app's)
+        if isinstance(owner, str) and owner and owner != self.client_id:  # spotify.client_id changed since:
+            # its access token was used for an hour as this app's, then its refresh refused as "removed"
+            froms = getattr(self, "credentials_from", {}).get("spotify.client_id")
+            source = f" (from {froms})" if froms and froms != "override" else ""
+            raise AuthError(f"the saved login {self.cache_handler.cache_path} is another app's (client id {owner!r}), "
+                            f"not that of spotify.client_id {self.client_id!r}{source}: {LOGIN_AGAIN}")
         if not isinstance(cached.get("expires_at"), (int, float)):  # a token dropped in (expires_in only)
             cached = {**cached, "expires_at": 0}  # its age is unknown: refresh it first
         scope = cached.get("scope")
@@ -343,6 +352,7 @@ def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | 
     cache_dir = Path(cache_dir or settings.cache_dir)
     make_dirs(cache_dir)
     handler = AtomicCacheFileHandler(cache_path=str(token_path(cache_dir)))
+    handler.client_id = sp.client_id
     common = dict(client_id=sp.client_id, redirect_uri=sp.redirect_uri, scope=scopes(settings.playlist.public),
                   cache_handler=handler, open_browser=False, requests_timeout=sp.timeout)
     if sp.client_secret:
