@@ -1031,3 +1031,27 @@ def test_the_callback_page_that_gave_up_waiting_reads_no_ending_written_after(mo
         server.server_close()
     assert "Spotify approved the login" in page.text
     assert page.status_code == 400
+
+
+@pytest.mark.parametrize("uri,error,said", [
+    ("http://127.0.0.1:80/callback", 13, "ports below 1024"),  # EACCES: not root
+    ("http://[::1]:8888/callback", 99, "no IPv6 loopback"),  # EADDRNOTAVAIL: IPv6 off (a container's default)
+])
+def test_a_redirect_port_that_cannot_be_listened_on_for_another_reason_is_not_said_to_be_held(tmp_path, monkeypatch,
+                                                                                             uri, error, said):
+    """"cannot listen on 127.0.0.1:80 (Permission denied): another program holds that port ...
+    stop it": no program held it, and the person looked for one. Only a port in use is said to
+    be held; a port below 1024 or an address this machine does not have says so."""
+    import os
+
+    from recommender.spotify import auth
+
+    def refuse(self) -> None:
+        raise OSError(error, os.strerror(error))
+    monkeypatch.setattr(auth._CallbackServer, "server_bind", refuse)
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": uri})
+        with pytest.raises(ConfigError) as err:
+            auth.login(settings, open_url=_browser(), timeout=10)
+    assert "another program holds that port" not in str(err.value)
+    assert said in str(err.value) and "set spotify.redirect_uri" in str(err.value)

@@ -574,8 +574,14 @@ def _callback_server(settings, redirect, state: str, any_port: bool):
     except OSError as exc:
         source = settings.sources.get("spotify.redirect_uri")
         source = f", from {source}" if source and source != "override" else ""
-        raise ConfigError(f"spotify.redirect_uri{source}: cannot listen on {host}:{port} ({exc.strerror}): another "
-                          f"program holds that port (another `recommend auth`, a notebook server): stop it, or list "
+        import errno
+        why = {errno.EADDRINUSE: "another program holds that port (another `recommend auth`, a notebook server): "
+                                 "stop it, or",
+               errno.EACCES: "ports below 1024 are the system's:",
+               errno.EADDRNOTAVAIL: "no IPv6 loopback here (IPv6 is off):" if ":" in host else "no such address here:"
+               }.get(exc.errno, "")
+        raise ConfigError(f"spotify.redirect_uri{source}: cannot listen on {host}:{port} ({exc.strerror}): "
+                          f"{why + ' ' if why else ''}list "
                           f"http://127.0.0.1:PORT/callback with a free PORT in your app's settings ({DASHBOARD}) and "
                           "set spotify.redirect_uri to it") from None
     return server
