@@ -1550,7 +1550,7 @@ def status_report(settings, *, demo: bool = False, offline: bool = False,
     ``offline`` (``before_check()`` just before: the CLI's logging), a login that cannot be made
     named with why, and the artists `enrich genres` would look up now."""
     from . import schedule
-    from .spotify.auth import make_auth_manager, unusable_token
+    from .spotify.auth import another_apps_login, make_auth_manager, read_token, token_path, unusable_token
     from .errors import AuthError, StorageError
     if demo:  # the demo's own directory: its runs, cache and playlist (in the stand-in, gone with it)
         settings = demo_settings(settings)
@@ -1562,6 +1562,10 @@ def status_report(settings, *, demo: bool = False, offline: bool = False,
         info["login"] = {"state": "demo", "expires_at": None, "expires_in_minutes": None, "scope": None,
                          "message": "each --demo run logs in to its own stand-in of Spotify; no account of yours"}
         info["schedule"] = None
+    elif other := another_apps_login(read_token(settings.cache_dir), token_path(settings.cache_dir),
+                                     settings.spotify.client_id, settings.sources.get("spotify.client_id")):
+        # spotify.client_id changed since the login: every run stops so; --offline said "valid"
+        info["login"].update(state="needs login", message=other, expires_at=None, expires_in_minutes=None)
     elif info["login"]["state"] == "needs login" and (damaged := unusable_token(settings.cache_dir)):
         info["login"]["message"] = damaged  # named: not taken for a login never made
     elif info["login"]["state"] == "needs login":  # "run `recommend auth`" sent you to a command that fails

@@ -208,6 +208,13 @@ def test_a_saved_login_of_another_app_asks_for_a_new_login_naming_the_client_id(
         gateway_for(settings_for(standin, cache, **{"spotify.client_id": "app-b"})).me()
     assert err.value.exit_code == 3
     assert not standin.requests  # no API request, no refresh
+    # `status --offline` says so too (it said "valid": the token's time alone), and the online one
+    from recommender.jobs import status_report
+    other = settings_for(standin, cache, **{"spotify.client_id": "app-b"})
+    for offline in (True, False):
+        login = status_report(other, offline=offline)["login"]
+        assert login["state"] == "needs login" and "another app's (client id 'app-a')" in login["message"], login
+    assert status_report(first, offline=True)["login"]["state"] == "valid"  # the app it was made with
 
 # ----- open data: answers in no promised order, rows left out, null counts ------------------
 def _open_data(lb, tmp_path):

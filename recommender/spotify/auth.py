@@ -113,6 +113,18 @@ def unusable_token(cache_dir: Path) -> str | None:
     return f"{_unreadable_token(path)}{NEEDS_LOGIN}"
 
 
+def another_apps_login(token: Any, path: Path, client_id: str, source: str | None = None) -> str | None:
+    """Why ``token`` (the saved login ``path`` holds) is no login of the app ``client_id``
+    (``spotify.client_id``, set in ``source``): it was saved for another client id; None when it
+    is this app's, or says no app (a token dropped in, or saved before the file kept its app)."""
+    owner = token.get("client_id") if isinstance(token, dict) else None
+    if not isinstance(owner, str) or not owner or owner == client_id:
+        return None
+    source = f" (from {source})" if source and source != "override" else ""
+    return (f"the saved login {path} is another app's (client id {owner!r}), "
+            f"not that of spotify.client_id {client_id!r}{source}: {LOGIN_AGAIN}")
+
+
 def _unreadable_token(path: Path) -> str:
     """Why there is no login: 'not logged in', or the saved login file that cannot be read
     (damaged, not spotipy's format, no permission) named, so that it is not taken for absent."""
@@ -162,13 +174,10 @@ class _NonInteractive:
                                                    for k in ("access_token", "refresh_token")):
             # none, or a dropped-in file that is no login (not an object, or an object without a token)
             raise AuthError(f"{_unreadable_token(Path(self.cache_handler.cache_path))}{NEEDS_LOGIN}")
-        owner = cached.get("client_id")  # (none in a token dropped in: taken as this app's)
-        if isinstance(owner, str) and owner and owner != self.client_id:  # spotify.client_id changed since:
-            # its access token was used for an hour as this app's, then its refresh refused as "removed"
-            froms = getattr(self, "credentials_from", {}).get("spotify.client_id")
-            source = f" (from {froms})" if froms and froms != "override" else ""
-            raise AuthError(f"the saved login {self.cache_handler.cache_path} is another app's (client id {owner!r}), "
-                            f"not that of spotify.client_id {self.client_id!r}{source}: {LOGIN_AGAIN}")
+        if other := another_apps_login(cached, Path(self.cache_handler.cache_path), self.client_id,
+                                       getattr(self, "credentials_from", {}).get("spotify.client_id")):
+            raise AuthError(other)  # spotify.client_id changed since: its access token was used for an
+            # hour as this app's, then its refresh refused as "removed"
         if not isinstance(cached.get("expires_at"), (int, float)):  # a token dropped in (expires_in only)
             cached = {**cached, "expires_at": 0}  # its age is unknown: refresh it first
         scope = cached.get("scope")
