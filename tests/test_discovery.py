@@ -2759,3 +2759,29 @@ def test_musicbrainz_orgs_own_404s_are_isrcs_it_does_not_know(tmp_path):
     assert note is None and kept is not MISSING
     note, kept = asked("http://127.0.0.1:9/ws/3/")
     assert "enrich.musicbrainz_url (http://127.0.0.1:9/ws/3/)" in note and kept is MISSING
+
+
+def test_a_step_stopped_uses_every_cached_answer_of_the_seed_it_was_in_the_middle_of(tmp_path, world_standins):
+    """A night whose budget (or time, or a service) stops discovery while one answer of a seed has
+    expired dropped everything that seed's other answers held, though they were cached: the
+    top recordings of its other similar artists (the first expired one ended the seed), the
+    Spotify ids of its other recordings (one id mapping to ask failed them all) and the listen
+    counts of every recording (one count to ask). The step goes on with what it has."""
+    from recommender.standins.listenbrainz import artist_mbid, recording_mbid
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb)
+    discover_open_data(user_library(), settings)
+    folder = settings.frames_dir / "opendata"
+    for kind, key in (("top_recordings", artist_mbid("D")), ("spotify_ids", recording_mbid("t4")),
+                      ("popularity", recording_mbid("t4"))):  # each expired: D, C's most similar artist
+        kept = json.loads((folder / f"{kind}.json").read_text())
+        kept[key][0] = "2000-01-01T00:00:00+00:00"
+        (folder / f"{kind}.json").write_text(json.dumps(kept))
+    library, report = discover_open_data(user_library(), settings_for_open_data(
+        tmp_path, lb, mb, **{"discovery.request_budget": 0}))
+    assert report.requests == 0 and len(report.warnings) == 1
+    disc = library.frames["discovered"]
+    assert ("t1", "aC") in set(zip(disc["track_id"], disc["seed_id"]))  # A's top recording, A similar to C
+    sim_t = library.frames["similar_tracks"]
+    assert ("t3", "t1") in set(zip(sim_t["seed_track_id"], sim_t["track_id"]))  # t4's id unknown, t1's cached
+    assert library.frames["recordings"].set_index("track_id").loc["t3", "listen_count"] == 20

@@ -353,9 +353,12 @@ class OpenData:
         got = self._batch("canonical", mbids, chunk, fetch)
         return {mb: str(now or mb) for mb, now in got.items()}
 
-    def _batch(self, kind: str, mbids: list[str], chunk: int, fetch) -> dict[str, Any]:
+    def _batch(self, kind: str, mbids: list[str], chunk: int, fetch, note=None) -> dict[str, Any]:
         """Cached answer per MBID; the uncached ones are asked ``chunk`` at a time with
-        ``fetch(mbids) -> {mbid: answer}`` (absent = None, cached as a miss too)."""
+        ``fetch(mbids) -> {mbid: answer}`` (absent = None, cached as a miss too). ``note``: a
+        failure is given to it and the MBIDs not asked are left out, the answers had kept (one
+        uncached MBID of a budget spent dropped every cached answer of the batch); without it,
+        raised."""
         out: dict[str, Any] = {}
         todo = []
         for mb in dict.fromkeys(mbids):
@@ -366,7 +369,13 @@ class OpenData:
                 out[mb] = hit
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
-            got = fetch(part)
+            try:
+                got = fetch(part)
+            except ServiceError as exc:
+                if note is None:
+                    raise
+                note(exc)
+                break
             for mb in part:
                 out[mb] = got.get(mb)
                 self.cache.put(kind, mb, out[mb])
@@ -377,11 +386,12 @@ class OpenData:
         of ``spotify_id_lists``."""
         return {mb: ids[0] if ids else None for mb, ids in self.spotify_id_lists(mbids, chunk).items()}
 
-    def spotify_id_lists(self, mbids: list[str], chunk: int = 100) -> dict[str, list[str] | None]:
+    def spotify_id_lists(self, mbids: list[str], chunk: int = 100, note=None) -> dict[str, list[str] | None]:
         """The Spotify track ids the mapping lists for each recording MBID, in its order (other
         releases of the same recording; None when it has none), matched by ``recording_mbid``
         (the service leaves unresolvable ones out). A cache entry of an older version holds
-        the first id alone, as a string: it reads as a list of one."""
+        the first id alone, as a string: it reads as a list of one. ``note``: as ``_batch``'s
+        (an MBID not asked is left out)."""
         def fetch(part: list[str]) -> dict[str, list[str]]:
             body = self._call(self.labs.request, "POST", "spotify-id-from-mbid/json", accept=list,
                               json=[{"recording_mbid": mb} for mb in part])
@@ -391,17 +401,18 @@ class OpenData:
                 if spotify:
                     found.setdefault(str(r["recording_mbid"]), list(dict.fromkeys(spotify)))
             return found
-        got = self._batch("spotify_ids", mbids, chunk, fetch)
+        got = self._batch("spotify_ids", mbids, chunk, fetch, note)
         return {mb: [kept] if isinstance(kept, str) else (list(kept) if kept else None) for mb, kept in got.items()}
 
-    def popularity(self, mbids: list[str], chunk: int = 1000) -> dict[str, tuple[int | None, int | None]]:
-        """(total listen count, total user count) per recording MBID; (None, None) if unknown."""
+    def popularity(self, mbids: list[str], chunk: int = 1000, note=None) -> dict[str, tuple[int | None, int | None]]:
+        """(total listen count, total user count) per recording MBID; (None, None) if unknown.
+        ``note``: as ``_batch``'s (an MBID not asked is left out)."""
         def fetch(part: list[str]) -> dict[str, list]:
             body = self._call(self.api.request, "POST", "popularity/recording", json={"recording_mbids": part},
                               accept=list, endpoint=POPULARITY)
             return {str(r["recording_mbid"]): [count(r.get("total_listen_count")), count(r.get("total_user_count"))]
                     for r in self._rows(body, "recording_mbid", API)}
-        got = self._batch("popularity", mbids, chunk, fetch)
+        got = self._batch("popularity", mbids, chunk, fetch, note)
         return {mb: (v[0], v[1]) if v else (None, None) for mb, v in got.items()}
 
     def isrc(self, isrc: str) -> dict[str, Any] | None:

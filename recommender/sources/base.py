@@ -198,17 +198,18 @@ class Resolver:
         return self.od.current(found) if found else found
 
     # ----- MusicBrainz -> Spotify ------------------------------------------------------------
-    def to_spotify(self, recordings: list[dict]) -> dict[str, str]:
-        """Spotify track id per recording MBID (unresolvable ones left out)."""
-        ids = self.od.spotify_id_lists([r["mbid"] for r in recordings])
+    def to_spotify(self, recordings: list[dict], note=None) -> dict[str, str]:
+        """Spotify track id per recording MBID (unresolvable ones left out). ``note``: a failing
+        mapping is given to it, and the ids the cache has are used (else it is raised)."""
+        ids = self.od.spotify_id_lists([r["mbid"] for r in recordings], note=note)
         out = {}
         for mb, tids in ids.items():
             if tids:
                 out[mb] = tids[0]
                 if len(tids) > 1:
                     self.alternatives[tids[0]] = tids[1:MAX_SPOTIFY_IDS]
-        for r in recordings:
-            if r["mbid"] in out or ids.get(r["mbid"]) is not None:
+        for r in recordings:  # (searched: a recording the mapping has no id for; one not asked is not)
+            if r["mbid"] in out or r["mbid"] not in ids or ids[r["mbid"]] is not None:
                 continue
             tid = self._search(r.get("name") or "", r.get("artist") or "")
             if tid:

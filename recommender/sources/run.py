@@ -114,7 +114,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
                 report.finished.append(source.name)
         asked = not ctx.failed  # every source asked all it meant to
         shared_from = dict(open_data.budget.by_service)
-        ctx.guarded(_listen_counts, open_data, found)
+        _listen_counts(open_data, found, ctx.note)
         new_ids = [r["track_id"] for r in found.discovered]
         try:
             rows = resolver.track_rows(new_ids, progress)
@@ -185,12 +185,13 @@ def _follow(found: Found, replaced: dict[str, str]) -> None:
     found.similar_tracks = [r for r in found.similar_tracks if r["track_id"] != r["seed_track_id"]]
 
 
-def _listen_counts(open_data, found: Found) -> None:
-    """Open listen/user counts for the recordings found without them (one request per 1,000)."""
+def _listen_counts(open_data, found: Found, note) -> None:
+    """Open listen/user counts for the recordings found without them (one request per 1,000);
+    a failure is given to ``note``, and the cached counts are used."""
     missing = [r["recording_mbid"] for r in found.recordings if r.get("listen_count") is None]
     if not missing:
         return
-    counts = open_data.popularity(missing)
+    counts = open_data.popularity(missing, note=note)
     for r in found.recordings:
         if r.get("listen_count") is None and r["recording_mbid"] in counts:
             r["listen_count"], r["user_count"] = counts[r["recording_mbid"]]

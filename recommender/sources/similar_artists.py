@@ -49,13 +49,11 @@ class SimilarArtists(Source):
         self._add_similar(found, aid, name, scored)
         recordings, covered = [], set()
         for s, score in scored:
-            try:  # cached top recordings answer even once the endpoint refused this run
+            try:  # cached top recordings answer even once the endpoint refused this run, or a failure stopped it
                 tops = od.top_recordings(s["mbid"])
             except ServiceError as exc:
-                if not od.refused(TOP_RECORDINGS):
-                    raise
                 if not any(f is exc for f in ctx.failures):
-                    ctx.note(exc)  # the warning names listenbrainz.token (once)
+                    ctx.note(exc)  # the warning names listenbrainz.token, or what failed (once)
                 continue
             covered.add(s["mbid"])
             recordings += [(r, score) for r in tops[: int(cfg.recordings_per_artist)]]
@@ -102,7 +100,7 @@ class SimilarArtists(Source):
 
     def _add_recordings(self, ctx: Context, found: Found, aid: str, name: str,
                         recordings: list[tuple[dict, float]]) -> None:
-        ids = ctx.resolver.to_spotify([r for r, _ in recordings])
+        ids = ctx.resolver.to_spotify([r for r, _ in recordings], ctx.note)
         for r, score in recordings:
             tid = ids.get(r["mbid"])
             if not tid:

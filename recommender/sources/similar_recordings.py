@@ -55,7 +55,7 @@ class SimilarRecordings(Source):
         if not similar:
             return
         top = max(s["score"] for s in similar) or 1.0
-        ids = resolver.to_spotify(similar)
+        ids = resolver.to_spotify(similar, ctx.note)
         rank = 0
         for s in similar:
             other = ids.get(s["mbid"])
