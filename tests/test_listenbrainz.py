@@ -194,6 +194,30 @@ def test_budget_is_shared_and_stops_requests(lb):
     assert lb.requests_to("top-recordings") == 2 and budget.by_service == {"ListenBrainz": 2}
 
 
+@pytest.mark.parametrize("long_wait", ["stop", "cap"])
+def test_no_wait_runs_past_the_time_discovery_may_ask_for(lb, long_wait):
+    """A 503 asking to wait 20 s (within listenbrainz.max_retry_wait) 2 s before the end of
+    discovery.max_seconds was slept whole, and only then did the step stop for its time: the run
+    went on 18 s past the time it may ask for (a MusicBrainz client, which cuts a long wait,
+    alike). A wait that would end past the time stops the client at once, without sleeping."""
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+    budget = Budget(None, seconds=10.0, clock=lambda: now[0])
+    c = JsonService(lb.api_url, "test/1", name="ListenBrainz", sleep=sleep, clock=lambda: now[0], max_retries=2,
+                    max_retry_wait=30.0, long_wait=long_wait, budget=budget)
+    path = f"popularity/top-recordings-for-artist/{artist_mbid('A')}"
+    c.request("GET", path)
+    now[0] = 8.0
+    lb.fail(503, retry_after=20)
+    with pytest.raises(BudgetExhausted, match="discovery.max_seconds"):
+        c.request("GET", path)
+    assert sleeps == [] and now[0] <= 10.0
+
+
 # ----- the answer cache ------------------------------------------------------------------------
 def test_cache_keeps_answers_and_misses_until_their_ttl(tmp_path):
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)

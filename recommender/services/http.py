@@ -196,6 +196,15 @@ class Budget:
         self.used += 1
         self.by_service[service] = self.by_service.get(service, 0) + 1
 
+    def may_wait(self, service: str, seconds: float, why: str) -> None:
+        """Raise ``BudgetExhausted`` when a wait of ``seconds`` before asking ``service`` again would
+        end past the time the run may ask for: slept, it ran that far past it (a Retry-After of 20 s
+        near the end, 18 s past), and the next request was stopped all the same."""
+        if self._deadline is not None and self._clock() + seconds >= self._deadline:
+            raise BudgetExhausted(f"{service} asks us to wait {seconds:.0f} s ({why}), past the {self.seconds:g} s "
+                                  f"it may ask for per run ({self.seconds_source}); the next run asks the rest",
+                                  service=service)
+
 
 class JsonService:
     """A polite JSON client of one service (see the module docstring)."""
@@ -234,7 +243,8 @@ class JsonService:
     # ----- pacing ------------------------------------------------------------------------
     def _pause(self, wait: float, why: str, asked: bool = True) -> None:
         """Sleep ``wait`` s, never longer than ``max_retry_wait``. A longer wait the service
-        asked for is cut or stops the client (``long_wait``); our own back-off is cut."""
+        asked for is cut or stops the client (``long_wait``); our own back-off is cut. A wait
+        ending past the budget's time stops the client (``Budget.may_wait``)."""
         if wait <= 0:
             return
         if wait > self.max_retry_wait:
@@ -242,6 +252,8 @@ class JsonService:
                 raise self.error_class(f"{self.name} asks us to wait {wait:.0f} s ({why}), longer than "
                                        f"the {self.max_retry_wait:g} s we wait at most", 429, self.name)
             wait = self.max_retry_wait
+        if self.budget is not None:
+            self.budget.may_wait(self.name, wait, why)
         if self.long_wait == "stop" and asked:
             if self.asked_waited + wait > ASKED_TOTAL_S:
                 raise self.error_class(f"{self.name} asked us to wait {self.asked_waited + wait:.0f} s in all in this "
