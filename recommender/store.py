@@ -620,7 +620,8 @@ PLAYLIST_SHAPE: dict[str, Any] = {"id": str, "name": str, "last_written": IDS, "
                                   "removed_at": dict,
                                   "pending": (IDS, None), "snapshot": (str, None), "unsettled": list,
                                   "cut_off": list, "not_yours": IDS}
-DISCOVERY_SHAPE: dict[str, Any] = {"artists_checked": dict, "albums_by_artist": dict}  # the manifest's "discovery"
+DISCOVERY_SHAPE: dict[str, Any] = {"artists_checked": dict, "albums_by_artist": dict,  # the manifest's "discovery"
+                                    "albums_per_artist": (dict, None)}
 
 
 def fits(value: Any, shape: Any) -> bool:

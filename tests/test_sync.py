@@ -376,6 +376,27 @@ def test_discovery_reads_an_artists_album_list_again_after_the_recheck_days_and_
     assert listed() == first
 
 
+def test_a_changed_albums_per_artist_cap_is_honoured_at_the_next_refresh(standin, tmp_path):
+    """Raising ``refresh.discovery_albums_per_artist`` (the Discovery page says a setting takes
+    effect at the next refresh) changed nothing for up to ``refresh.discovery_recheck_days``: the
+    album lists read under the old cap were reused, one album each where the cap asked for more.
+    A list read under a lower cap is read again; a lower cap takes the newest of a kept list."""
+    settings = settings_for(standin, tmp_path / "c", **{"refresh.discovery_albums_per_artist": 1})
+    save_login(standin, tmp_path / "c")
+    gateway, store = gateway_for(settings), Store(settings.cache_dir)
+
+    def albums_each(library) -> int:
+        return int(library.discovery.groupby("source_artist_id")["album_id"].nunique().max())
+    assert albums_each(refresh_library(gateway, store, settings)[0]) == 1
+    more = settings.with_overrides({"refresh.discovery_albums_per_artist": 3})
+    many = albums_each(refresh_library(gateway_for(more), store, more)[0])
+    assert many > 1
+    standin.clear_requests()
+    fewer = settings.with_overrides({"refresh.discovery_albums_per_artist": 2})
+    assert albums_each(refresh_library(gateway_for(fewer), store, fewer)[0]) == min(many, 2)
+    assert not [r for r in api_requests(standin) if r.path.endswith("/albums")]  # taken from the kept lists
+
+
 def test_discovery_pulls_again_an_album_whose_tracks_the_cache_lost(env):
     """An album the refresh read before is reused only while the cache still holds its tracks:
     when the tracks frame lost one (a damaged or older cache), the album's tracks are read

@@ -89,13 +89,16 @@ def shared_albums_on(settings) -> bool:
 
 class _RefreshMemory:
     """What the refresh remembers of the albums it read: the manifest's ``discovery`` state
-    (each artist's album ids and when they were read) and the cached ``discovery`` frame (the
-    albums' tracks, pulled again only when the cache lost one of them)."""
+    (each artist's album ids, when they were read and under which ``albums_per_artist`` cap)
+    and the cached ``discovery`` frame (the albums' tracks, pulled again only when the cache
+    lost one of them)."""
 
     def __init__(self, manifest: dict, cached, recheck: float, add_track) -> None:
         state = manifest.get("discovery", {}) if cached is not None else {}
         self.checked: dict[str, str] = dict(state.get("artists_checked", {}))
         self.albums_by_artist: dict[str, list[str]] = dict(state.get("albums_by_artist", {}))
+        # the cap each list was read under (a list of an older version's has none: taken as read under the cap asked)
+        self.caps: dict[str, int] = dict(state.get("albums_per_artist") or {})
         self.recheck, self.add_track = recheck, add_track
         old = cached.discovery if cached is not None else schema.empty_frame("discovery")
         # the cached tracks as a set and the cached albums' rows grouped once: a pandas look-up per
@@ -103,13 +106,17 @@ class _RefreshMemory:
         self.old_tracks = set(cached.tracks["track_id"].astype(str)) if cached is not None else None
         self.old_albums = {str(a): g for a, g in old.groupby("album_id", sort=False)} if len(old) else {}
 
-    def album_ids(self, artist_id: str) -> list[str] | None:
-        if younger_than(self.checked.get(artist_id), self.recheck) and artist_id in self.albums_by_artist:
-            return self.albums_by_artist[artist_id]
+    def album_ids(self, artist_id: str, n: int) -> list[str] | None:
+        """The ``n`` newest album ids kept of an artist, None when its list is older than the
+        recheck or was read under a lower cap (a raised cap read nothing more for that long)."""
+        if younger_than(self.checked.get(artist_id), self.recheck) and artist_id in self.albums_by_artist \
+                and _whole(self.caps.get(artist_id, n)) >= n:
+            return self.albums_by_artist[artist_id][:n]
         return None
 
-    def keep_albums(self, artist_id: str, album_ids: list[str]) -> None:
+    def keep_albums(self, artist_id: str, album_ids: list[str], n: int) -> None:
         self.albums_by_artist[artist_id] = album_ids
+        self.caps[artist_id] = n
         self.checked[artist_id] = now_iso()
 
     def rows(self, album_id: str, artist_id: str) -> list[dict] | None:
@@ -127,7 +134,13 @@ class _RefreshMemory:
         pass  # the refresh's record keeps no gone artist or album: asked again next refresh
 
     def state(self) -> dict:
-        return {"artists_checked": self.checked, "albums_by_artist": self.albums_by_artist}
+        return {"artists_checked": self.checked, "albums_by_artist": self.albums_by_artist,
+                "albums_per_artist": self.caps}
+
+
+def _whole(value) -> int:
+    """A kept cap as a whole number (one of another type, a hand edit: 0, read again)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 class _CachedMemory:
@@ -141,11 +154,11 @@ class _CachedMemory:
         self.cache = cache
         self.tracks: dict[str, dict] = {}
 
-    def album_ids(self, artist_id: str) -> list[str] | None:
+    def album_ids(self, artist_id: str, n: int) -> list[str] | None:
         hit = self.cache.get(ARTIST_ALBUMS, artist_id)  # (one of another shape is none: ``SHAPES``)
-        return None if hit is MISSING else hit
+        return None if hit is MISSING else hit[:n]
 
-    def keep_albums(self, artist_id: str, album_ids: list[str]) -> None:
+    def keep_albums(self, artist_id: str, album_ids: list[str], n: int) -> None:
         self.cache.put(ARTIST_ALBUMS, artist_id, album_ids)
 
     def gone(self, kind: str, key: str) -> None:
@@ -175,7 +188,7 @@ def read_albums(gateway, memory, artists: list[str], n_albums: int, progress) ->
     rows: list[dict] = []
     for i, artist_id in enumerate(artists):
         progress("discovery", i, len(artists))
-        album_ids, album_objs = memory.album_ids(artist_id), {}
+        album_ids, album_objs = memory.album_ids(artist_id, n_albums), {}
         if album_ids is None:
             if gateway is None:
                 continue
@@ -188,7 +201,7 @@ def read_albums(gateway, memory, artists: list[str], n_albums: int, progress) ->
                 memory.gone("artist", artist_id)
                 continue
             album_ids = [a["id"] for a in albums]
-            memory.keep_albums(artist_id, album_ids)
+            memory.keep_albums(artist_id, album_ids, n_albums)
             album_objs = {a["id"]: a for a in albums}
         for album_id in album_ids:
             rows.extend(_album_rows(gateway, memory, album_id, artist_id, album_objs.get(album_id)))
