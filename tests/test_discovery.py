@@ -169,7 +169,7 @@ def test_services_answering_slowly_stop_the_step_after_its_time_not_the_budget(t
     (warning,) = report.warnings
     assert re.fullmatch(r"discovery stopped early: the 1 s it may ask for per run are spent \(discovery.max_seconds; "
                         r"(ListenBrainz|ListenBrainz labs|MusicBrainz|Spotify) answered slowly\); the next run asks "
-                        r"the rest; the playlist uses what was found", warning), warning
+                        r"the rest; the playlist uses what was found and the last discovery's new tracks", warning), warning
     assert 0 < report.requests < 8
     lb.failures.clear()
     again, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb))
@@ -2572,6 +2572,22 @@ def test_a_night_the_request_budget_stops_is_no_failed_night(nights):
     assert "discovery stopped early: the request budget of 40" in said
     assert said.rstrip().endswith("the playlist uses what was found")
     assert 0 < fewer["track_id"].nunique() < found["track_id"].nunique()
+
+
+def test_a_night_the_services_are_too_slow_for_max_seconds_keeps_the_last_discoverys_finds(nights):
+    """A night ListenBrainz and labs answer so slowly that discovery.max_seconds stops the step:
+    README keeps the last discovery's finds beside what a step stopped by a service "down or too
+    slow" found, but the time's stop counted as a spent request budget, so the finds of the
+    source it stopped, and of the one it never reached, left the cache and their picks the
+    playlist for that night. They stay, and the note says so."""
+    found, _, playlist = nights.night()
+    assert set(found["source"]) == {"similar_artists", "similar_recordings"}
+    nights.config.write_text(NIGHTS_CONFIG + "  max_seconds: 1\n")
+    nights.lb.fail(None, delay=0.3, times=10**6)  # every answer slow, each within the timeout
+    kept, said, slow = nights.night()
+    assert "discovery.max_seconds" in said
+    assert set(found["track_id"]) <= set(kept["track_id"]) and slow == playlist
+    assert said.rstrip().endswith("the playlist uses what was found and the last discovery's new tracks")
 
 
 def test_a_seed_playlist_dry_run_with_open_data_off_says_only_that_it_read_no_album(tmp_path):

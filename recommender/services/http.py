@@ -160,7 +160,12 @@ class ServiceError(RecommenderError):
 
 
 class BudgetExhausted(ServiceError):
-    """The per-run request budget (``discovery.request_budget``) is spent."""
+    """The per-run request budget (``discovery.request_budget``) is spent, or (``slow``) the
+    time it may ask for (``discovery.max_seconds``): the services were too slow for it."""
+
+    def __init__(self, message: str, status: int | None = None, service: str = "", slow: bool = False) -> None:
+        super().__init__(message, status, service)
+        self.slow = slow
 
 
 class Budget:
@@ -192,7 +197,7 @@ class Budget:
         if self._deadline is not None and self._clock() >= self._deadline:
             slow = max(self.seconds_by_service, key=self.seconds_by_service.__getitem__, default=service)
             raise BudgetExhausted(f"the {self.seconds:g} s it may ask for per run are spent ({self.seconds_source}; "
-                                  f"{slow} answered slowly); the next run asks the rest", service=service)
+                                  f"{slow} answered slowly); the next run asks the rest", service=service, slow=True)
         self.used += 1
         self.by_service[service] = self.by_service.get(service, 0) + 1
 
@@ -203,7 +208,7 @@ class Budget:
         if self._deadline is not None and self._clock() + seconds >= self._deadline:
             raise BudgetExhausted(f"{service} asks us to wait {seconds:.0f} s ({why}), past the {self.seconds:g} s "
                                   f"it may ask for per run ({self.seconds_source}); the next run asks the rest",
-                                  service=service)
+                                  service=service, slow=True)
 
 
 class JsonService:

@@ -68,12 +68,13 @@ class Context:
 
 
 def service_failed(exc, open_data) -> bool:
-    """``exc`` is a service's own failure (down, slow, a long Retry-After, a wrong address): not
-    the budget running out (the step asked what a day's budget allows), nor ListenBrainz's
-    refusal of a question for want of a token (every run without one meets it, and lb-radio
-    stands in; ``open_data.refusals``, kept before the refusal is raised)."""
+    """``exc`` is a service's own failure (down, slow, too slow for ``discovery.max_seconds``,
+    a long Retry-After, a wrong address): not the request budget running out (the step asked
+    what a day's budget allows), nor ListenBrainz's refusal of a question for want of a token
+    (every run without one meets it, and lb-radio stands in; ``open_data.refusals``, kept
+    before the refusal is raised)."""
     from ..services.http import BudgetExhausted
-    return not isinstance(exc, BudgetExhausted) and not any(exc is r for r in open_data.refusals.values())
+    return (not isinstance(exc, BudgetExhausted) or exc.slow) and not any(exc is r for r in open_data.refusals.values())
 
 
 class Source:

@@ -222,7 +222,7 @@ def _warning(exc: ServiceError, open_data=None) -> str:
         if open_data is not None and open_data.budget.limit == 0:  # set so: cached answers only, nothing stopped
             return (f"discovery asked no service ({open_data.budget.source} is 0): it used only the answers "
                     "earlier runs cached, and a question without a fresh one went unasked")
-        return f"discovery stopped early: {exc}; the playlist uses what was found"
+        return f"discovery stopped early: {exc}; the playlist uses what was found{LAST_FINDS if exc.slow else ''}"
     service = exc.service or "an open-data service"
     if exc.status == 401 and service == "ListenBrainz":  # only its own questions stopped (OpenData._call)
         if open_data is not None and open_data.failure is None and _radio_stood_in(exc, open_data):
