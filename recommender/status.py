@@ -35,7 +35,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     running (lock holder or None), stopped (the lock record of a run that ended without
     releasing it, killed, until the next run takes over and records it; or None), last_runs (newest first), cache
     {fetched_at, age_hours, discovery_unfinished, empty (no frame file in ``frames_dir``)}, login {state, expires_at, expires_in_minutes, scope},
-    playlist {id, name, tracks (as last written), unfinished (a write begun and not verified)} or None, genres {artists, with_genres, coverage, nameless (no name to look up by)} or None,
+    playlist {id, name, tracks (as last written), unfinished (a write begun and not verified), and gone: true when the last refresh did not list it} or None, genres {artists, with_genres, coverage, nameless (no name to look up by)} or None,
     audio_features {tracks, recordings, with_features, coverage} or None,
     discovery {when, sources (on or off), tracks (new to you, per source), new_tracks (each once, or
     None in an older record), requests (open data), cached_answers, warnings} of the last refresh's discovery, or None before the first,
@@ -300,11 +300,17 @@ def _playlist_status(manifest: Mapping[str, Any], library: Any = None) -> dict[s
     # a refresh that listed your playlists after that run has the newer name (renamed since:
     # `status` showed the old one until the next build, beside `recommend playlists`' new one)
     listed_at, written_at = time_or_none(manifest.get("listed_at")), time_or_none(managed.get("updated_at"))
+    gone = False
     if listed_at is not None and written_at is not None and listed_at > written_at:
         listed = library_name(library, pid) or listed
+        # one that listing left out was deleted (unfollowed) in Spotify: the next build makes a
+        # new one (`publish._find_managed`), where status showed it with its tracks and its link
+        ids = getattr(library, "playlists", None)
+        gone = bool(pid) and ids is not None and "playlist_id" in ids.columns and pid not in set(ids["playlist_id"])
     return {"id": pid,
             "name": listed if isinstance(listed, str) and listed else managed.get("name"),
-            "tracks": tracks, "unfinished": isinstance(managed.get("pending"), list)}
+            "tracks": tracks, "unfinished": isinstance(managed.get("pending"), list),
+            **({"gone": True} if gone else {})}
 
 
 def library_name(library: Any, playlist_id: str | None) -> str | None:
@@ -394,8 +400,12 @@ def status_lines(info: Mapping[str, Any], demo: bool = False) -> list[str]:
              + (f", access token until {shown_text(login['expires_at'])}" if login.get("expires_at") else "")
              + (f" ({login['message']})" if login.get("message") else "") + other]
     pl = info["playlist"]
-    lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} {plural(pl['tracks'], 'track')}"
-                 + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")
+    if pl and pl.get("gone"):
+        lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}) is no longer in your playlists (deleted or "
+                     "unfollowed in Spotify, as the last refresh found): the next build-playlist creates a new one")
+    else:
+        lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} {plural(pl['tracks'], 'track')}"
+                     + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")
     if "playlist" in half_done:
         lines.append(f"warning:  {half_done['playlist']}")
     g = info["genres"]

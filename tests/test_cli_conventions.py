@@ -558,6 +558,27 @@ def test_status_names_the_managed_playlist_as_the_last_refresh_listed_it(logged_
     assert "My Mix (renamed)" in run(["status", "--offline"], {**env, "COLUMNS": "200"}).stdout
 
 
+def test_status_says_the_managed_playlist_the_last_refresh_found_deleted_is_gone(logged_in):
+    """The managed playlist deleted in Spotify, then a refresh that no longer lists it: `status`
+    still showed it as the managed playlist, its 50 tracks and a link to a playlist that is no
+    more (`recommend playlists` leaves it out, the next build makes a new one), until that build."""
+    server, env, _ = logged_in
+    made = json.loads(run(["build-playlist", "--json"], env).stdout)["playlist_id"]
+    assert json.loads(run(["status", "--json", "--offline"], env).stdout)["playlist"].get("gone") is None
+    server.account.playlist(made)["followed"] = False  # you delete it in Spotify
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    shown = json.loads(run(["status", "--json", "--offline"], env).stdout)["playlist"]
+    assert shown["id"] == made and shown.get("gone") is True and "url" not in shown
+    text = run(["status", "--offline"], {**env, "COLUMNS": "200"}).stdout
+    line = next(line for line in text.splitlines() if line.startswith("playlist:"))
+    assert "no longer in your playlists" in line and "the next build-playlist creates a new one" in line
+    assert "open.spotify.com" not in line and "50 tracks" not in line
+    # the next build makes the new one, which status shows as before
+    new = json.loads(run(["build-playlist", "--json"], env).stdout)["playlist_id"]
+    shown = json.loads(run(["status", "--json", "--offline"], env).stdout)["playlist"]
+    assert new != made and shown["id"] == new and "gone" not in shown and shown["url"].endswith(new)
+
+
 @pytest.mark.parametrize("command", list(all_commands()), ids=" ".join)
 def test_the_help_of_quiet_offers_json_output_only_where_the_command_prints_json(command):
     # `recommend auth -h`, `standin -h`, `web -h` and `schedule show -h` said --quiet leaves

@@ -128,7 +128,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     # spotipy's own HTTP error lines go to the log only
     info = status_report(settings, demo=demo, offline=offline,
                          before_check=lambda: _logging(settings, _state.quiet, _state.verbose))
-    if info["playlist"] and info["playlist"].get("id") and not demo:  # (the demo's is in its stand-in)
+    if info["playlist"] and info["playlist"].get("id") and not demo and not info["playlist"].get("gone"):  # (the demo's is in its stand-in)
         info["playlist"]["url"] = playlist_url(info["playlist"]["id"])
     if as_json:
         _print_json(info)
