@@ -254,6 +254,27 @@ def test_each_kind_of_answer_is_kept_as_long_as_its_setting_says(tmp_path):
     assert later.get("similar_artists", "a") is MISSING and later.get("popularity", "r") == [20, 2]
 
 
+def test_answers_past_their_ttl_are_not_kept_so_the_files_do_not_grow_with_every_question_ever_asked(tmp_path):
+    """Weeks of daily runs whose seeds change (new top tracks): each day's questions were added to
+    opendata/*.json and none was ever forgotten, so the files grew by every question ever asked,
+    however long ago (the sample account with 5 new top tracks a day: 0.29 MB on day 1, 1.4 MB on
+    day 25, and on past the TTL), each read whole by every run. A run that asks takes an answer past its TTL for a missing one;
+    so it is not kept when its file is written. A run that asks nothing writes nothing, and still
+    uses the old answers it finds."""
+    import json
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    ttl = {"spotify_ids": 30}
+    for day in range(90):  # one new question a day
+        c = AnswerCache(tmp_path, ttl, now=start + timedelta(days=day))
+        c.put("spotify_ids", f"seed-{day}", f"track-{day}")
+        c.close()
+    kept = json.loads((tmp_path / "spotify_ids.json").read_text())
+    assert set(kept) == {f"seed-{day}" for day in range(60, 90)}  # the last 30 days' answers, still used
+    dry = AnswerCache(tmp_path, ttl, now=start + timedelta(days=200))
+    dry.read_only = True
+    assert dry.get("spotify_ids", "seed-60") == "track-60"
+
+
 def test_cache_saves_every_n_answers_so_a_stopped_run_resumes(tmp_path):
     c = AnswerCache(tmp_path, {}, save_every=2)
     c.put("isrc", "A", None)

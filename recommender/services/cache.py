@@ -146,6 +146,10 @@ class AnswerCache:
     def _save(self, kind: str) -> None:
         if self.read_only:
             return
+        if kind in self.ttl_days:
+            # an answer past its TTL is asked again, never used, by a run that asks (this one): not
+            # kept, or the file grew by every question ever asked (each seed's of every week)
+            self._data[kind] = {k: v for k, v in self._data[kind].items() if self.fresh(kind, v[0])}
         make_dirs(self.folder)
         atomic_write_text(self.folder / f"{kind}.json", json.dumps(self._data[kind], separators=(",", ":")))
         self._dirty[kind] = 0
