@@ -308,3 +308,29 @@ def test_the_clock_seam_moves_every_age_and_leaves_the_system_clock_alone():
     finally:
         isotime.set_clock(old)
     assert abs((isotime.utc_now() - datetime.now(timezone.utc)).total_seconds()) < 5
+
+
+def test_the_albums_remembered_of_artists_you_no_longer_play_are_forgotten(world):
+    """Weeks in which your top artists change: the refresh remembered each artist's albums (the
+    manifest's ``discovery``: album ids and when they were read) for every artist it ever read,
+    so the manifest, read and written by every run, grew with every artist you ever played. What
+    is older than ``refresh.discovery_recheck_days`` is read again anyway: it is not kept."""
+    spotify, lb, mb, env, cache, now = world
+    account = spotify.account
+    lb.fail(503, times=10**6)  # (open data asks nothing here: the albums alone)
+    artists = list(account.artists)
+    recheck = default_settings().refresh.discovery_recheck_days
+    runner = CliRunner()
+    for day in range(12):  # each day, five artists you did not play before are your top ones
+        for r in account.top_artists:
+            account.top_artists[r] = artists[5 * day: 5 * day + 5]
+        account.followed_artists = []
+        result = runner.invoke(app, ["refresh", "--quiet", "--no-input"], env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+        checked = json.loads((cache / "manifest.json").read_text())["discovery"]["artists_checked"]
+        assert set(artists[5 * day: 5 * day + 5]) <= set(checked)  # today's, read today
+        assert all(now[0] - datetime.fromisoformat(t) < timedelta(days=recheck) for t in checked.values()), day
+        now[0] += timedelta(days=1)
+    state = json.loads((cache / "manifest.json").read_text())["discovery"]
+    assert set(state["albums_by_artist"]) == set(state["artists_checked"])
+    assert not set(artists[:5 * (12 - recheck)]) & set(state["artists_checked"])  # those of the first days: forgotten

@@ -134,8 +134,11 @@ class _RefreshMemory:
         pass  # the refresh's record keeps no gone artist or album: asked again next refresh
 
     def state(self) -> dict:
-        return {"artists_checked": self.checked, "albums_by_artist": self.albums_by_artist,
-                "albums_per_artist": self.caps}
+        # an artist read longer ago than the recheck is read again (``album_ids``): not kept, or
+        # the manifest grew with every artist you ever played
+        kept = {a: t for a, t in self.checked.items() if younger_than(t, self.recheck) and a in self.albums_by_artist}
+        return {"artists_checked": kept, "albums_by_artist": {a: self.albums_by_artist[a] for a in kept},
+                "albums_per_artist": {a: self.caps[a] for a in kept if a in self.caps}}
 
 
 def _whole(value) -> int:
