@@ -1813,6 +1813,40 @@ def test_the_undo_of_a_block_of_a_name_ending_in_a_space_or_line_break_unblocks_
     assert ctx.settings.candidates.blocklist_artists == []
 
 
+def as_a_browser_posts(value: str) -> str:
+    """A hidden input's ``value`` as written in a page's HTML, as a browser posts it: the page's own
+    CR LF and CR read as LF and a NUL as U+FFFD, then the references (&#13; a CR, &#0; U+FFFD),
+    then every line break, a lone CR too, sent as CR LF (so chromium does)."""
+    import html as htmlmod
+    value = re.sub(r"\r\n?", "\n", value).replace("\x00", "\ufffd")
+    return re.sub(r"\r\n|\r|\n", "\r\n", htmlmod.unescape(value))
+
+
+@pytest.mark.parametrize("inside", ["\r", "\r\n", "\x00", "\x1b"])
+def test_the_undo_of_a_block_of_a_name_holding_a_carriage_return_or_nul_unblocks_that_artist(standin, tmp_path, inside):
+    # A browser posts a form's value with a lone CR made CR LF (as every line break) and a NUL
+    # made U+FFFD: the Undo of the block of "Band\rName" sent "Band\r\nName", unblocked as
+    # "Band\nName": "not unblocked: the artist is not in candidates.blocklist_artists", blocked for good
+    for artist in standin.account.artists.values():
+        artist["name"] = artist["name"].replace(" ", inside, 1) if " " in artist["name"] else artist["name"] + inside + "x"
+    ctx = standin_context(standin, tmp_path)
+    first = ctx.preview().table["track_id"].iloc[0]
+    t = ctx.library().tracks.set_index("track_id").loc[first]
+    aid, blocked = str(t["artist_ids"][0]), str(t["artist_names"][0])
+    assert inside in blocked
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "track": first, "artist_id": aid},
+                   timeout=60)
+        assert "blocked the artist" in r.text and ctx.settings.candidates.blocklist_artists == [blocked]
+        undo = re.search(r'<form method="post" action="/next/steer" id="undo-block" class="undo">(.*?)</form>', r.text, re.S)
+        sent = {n: as_a_browser_posts(v) for n, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">',
+                                                                  undo.group(1))}
+        r = s.post(base + "/next/steer", data={**sent, "action": "unblock"}, timeout=60)
+        assert "unblocked the artist" in r.text, re.search(r'id="message"[^>]*>(.*?)</p>', r.text, re.S).group(1)
+    assert ctx.settings.candidates.blocklist_artists == []
+
+
 def test_a_block_from_a_page_whose_track_left_the_library_still_blocks_the_artist_by_its_id(standin, tmp_path):
     # The page was opened, then the track left the cache (a refresh): the block took the form's
     # name, which a browser sends with each line break made CR LF, and blocked no one. The artist

@@ -64,6 +64,16 @@ def _here(path: str, query: str = "") -> str:
     return quote("/" + path.lstrip("/"), safe="/") + (f"?{query}" if query else "")
 
 
+def _json_text(value: Any) -> str | None:
+    """The text a form's field holds as a JSON string, or None (no field, or no JSON string in it)."""
+    import json
+    try:
+        text = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return text if isinstance(text, str) else None
+
+
 def _same(given: str, secret: str) -> bool:
     """Constant-time comparison of a client's value with a secret (any text: compare_digest
     refuses non-ASCII str, so both are compared as UTF-8 bytes)."""
@@ -322,8 +332,9 @@ class _Site:
         except RecommenderError:
             known = {}
         artist = known.get("artist") or str(form.get("artist", ""))
-        if action == "unblock":  # the name the block wrote, sent back by the page's Undo: its line breaks CR LF
-            artist = artist.replace("\r\n", "\n").replace("\r", "\n")
+        if action == "unblock":  # the name the block wrote, sent back by the page's Undo as JSON (``blocked``): a
+            # browser sends a form's value with each line break, a lone CR too, made CR LF, and a NUL as U+FFFD
+            artist = _json_text(form.get("blocked")) or artist.replace("\r\n", "\n").replace("\r", "\n")
         try:
             msg = await run_in_threadpool(self.one_at_a_time(self.ctx.steer), action,
                                           "" if action in ("block", "unblock") else track, artist)
