@@ -1020,6 +1020,41 @@ def _slow_publish_server(tmp_path):
             proc.wait(10)
 
 
+def _answer_to(sock: socket.socket) -> bytes:
+    """All the server sends on ``sock`` until it closes the connection (a reset raises)."""
+    answer = b""
+    while chunk := sock.recv(65536):
+        answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("where, status", [("address", 414), ("header", 431)])
+def test_a_request_too_long_for_the_server_is_refused_with_its_status_not_a_reset(tmp_path, where, status):
+    # A very long URL (75 KB) on a keep-alive connection: uvicorn answered a bare 400 and closed the
+    # connection with the rest of the request unread, which resets it (the browser's "connection
+    # reset", the answer lost). Now 414 (the address) or 431 (the headers), the connection closed after it
+    with _slow_publish_server(tmp_path) as (_proc, base, _session, _csrf):
+        port = int(base.rsplit(":", 1)[1])
+        for size in (75_000, 400_000):  # each sent in two parts, as a browser's may arrive (the first already too long)
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(f"GET /static/app.css HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += sock.recv(65536)
+                assert head.startswith(b"HTTP/1.1 200 ")
+                time.sleep(0.2)
+                sock.recv(1 << 20)  # (the rest of the style sheet)
+                long = "x" * size
+                request = (f"GET /search?q={long} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n" if where == "address" else
+                           f"GET /search HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Long: {long}\r\n\r\n").encode()
+                sock.sendall(request[:40_000])
+                time.sleep(0.5)
+                sock.sendall(request[40_000:])
+                answer = _answer_to(sock)
+            assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
+            assert b"connection: close" in answer.lower() and b"too long" in answer
+
+
 def test_ctrl_c_during_a_publish_waits_for_it_and_says_so(tmp_path):
     """Ctrl-C while a request runs: uvicorn cancels what outlives its graceful timeout, and "the
     logs are horrible when a task is cancelled" (https://github.com/Kludex/uvicorn/pull/1824;

@@ -101,12 +101,51 @@ def serve(ctx, sock: socket.socket, security, warm_up: bool = True,
                     self.handle_exit(signal.SIGINT, None)
                 yield
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=None)
+                            timeout_graceful_shutdown=None, http=refusing_protocol())
     try:
         Server(config).run(sockets=[sock])
     finally:
         uvicorn_log.disabled = False
         sock.close()
+
+
+def refusing_protocol() -> type:
+    """uvicorn's HTTP/1.1 protocol (h11), but a request it cannot take is refused cleanly. A request
+    line or headers longer than h11 keeps (16 KB: a very long URL) were a bare 400, and the
+    connection was closed with the rest of the request unread, which resets it (the browser's
+    "connection reset", the answer lost): now a 414 (the address) or 431 (the headers) saying
+    so, the connection closed after it, and what the client still sends read and dropped until it
+    closes its side (``timeout_keep_alive`` at most)."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, STATUS_PHRASES, H11Protocol
+
+    class RefusingProtocol(H11Protocol):
+        refused = False
+
+        def data_received(self, data: bytes) -> None:
+            if not self.refused:  # (else the rest of the refused request, dropped)
+                super().data_received(data)
+
+        def send_400_response(self, msg: str) -> None:
+            head, _ = self.conn.trailing_data
+            limit = self.config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
+            status = 400
+            if len(head) > limit and b"\n" not in head.lstrip(b"\r\n"):
+                status, msg = 414, f"the address asked for is too long (over {limit // 1024} KB): nothing was done"
+            elif len(head) > limit:
+                status, msg = 431, f"the request's headers are too long (over {limit // 1024} KB): nothing was done"
+            body = msg.encode("utf-8")
+            headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
+            for event in (h11.Response(status_code=status, headers=headers, reason=STATUS_PHRASES[status]),
+                          h11.Data(data=body), h11.EndOfMessage()):
+                self.transport.write(self.conn.send(event))
+            self.refused = True
+            if self.transport.can_write_eof():  # the answer, then the end of it; the client closes its side
+                self.transport.write_eof()
+                self.loop.call_later(self.timeout_keep_alive, self.transport.close)
+            else:
+                self.transport.close()
+    return RefusingProtocol
 
 
 OPEN_FILE = "web-open.html"  # the page the browser is started with (holds the token)
