@@ -72,10 +72,26 @@ def _yaml(indent: int = 2):
     from ruamel.yaml import YAML
 
     y = YAML()  # round-trip: comments, order and quoting survive
+    y.Representer = _representer()
     y.preserve_quotes = True
     y.width = 2**30  # a long text was wrapped at 80 columns when the file was written anew
     y.indent(mapping=indent, sequence=indent + 2, offset=indent)
     return y
+
+
+def _representer():
+    """ruamel's round-trip representer, but a text holding U+0085 (NEL) is written double-quoted
+    (``\\N``): single-quoted or plain, YAML reads it as a line break and folds it to a space (a
+    blocked artist "Band\\x85Name" was written as "Band Name", which blocks no one)."""
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+    class Representer(RoundTripRepresenter):
+        def represent_str(self, data):
+            if "\x85" in data:
+                return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+            return super().represent_str(data)
+    Representer.add_representer(str, Representer.represent_str)
+    return Representer
 
 
 def _indent_of(text: str) -> int:

@@ -8,6 +8,7 @@ hostile names); the browser tests (test_web_browser.py) run the real demo.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import socket
 import threading
@@ -1879,6 +1880,32 @@ def test_the_undo_of_a_block_of_a_name_holding_a_carriage_return_or_nul_unblocks
                                                                   undo.group(1))}
         r = s.post(base + "/next/steer", data={**sent, "action": "unblock"}, timeout=60)
         assert "unblocked the artist" in r.text, re.search(r'id="message"[^>]*>(.*?)</p>', r.text, re.S).group(1)
+    assert ctx.settings.candidates.blocklist_artists == []
+
+
+@pytest.mark.parametrize("inside", ["\x85", ":\x85", "\u2028\x85"])
+def test_blocking_an_artist_whose_name_holds_a_next_line_character_blocks_that_artist(standin, tmp_path, inside):
+    # U+0085 (NEL, a C1 control) was written to the blocklist in single quotes, where YAML reads it as a
+    # line break and folds it to a space: "Band\x85Name" was blocked as "Band Name", which blocks no one
+    # (the page said "blocked" above the artist's tracks, still there), and its Undo unblocked no one
+    import html as htmlmod
+    for artist in standin.account.artists.values():
+        artist["name"] = artist["name"].replace(" ", inside, 1) if " " in artist["name"] else artist["name"] + inside + "x"
+    ctx = standin_context(standin, tmp_path)
+    first = ctx.preview().table["track_id"].iloc[0]
+    t = ctx.library().tracks.set_index("track_id").loc[first]
+    aid, blocked = str(t["artist_ids"][0]), str(t["artist_names"][0])
+    assert inside in blocked
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "track": first, "artist_id": aid},
+                   timeout=60)
+        assert "blocked the artist" in r.text
+        assert ctx.settings.candidates.blocklist_artists == [blocked]
+        assert first not in htmlmod.unescape(r.text)
+        r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "unblock", "blocked": json.dumps(blocked)},
+                   timeout=60)
+        assert "unblocked the artist" in r.text
     assert ctx.settings.candidates.blocklist_artists == []
 
 
