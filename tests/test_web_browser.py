@@ -1256,6 +1256,30 @@ def test_a_save_refused_as_older_than_the_file_keeps_what_was_set_on_the_page(br
     other.context.close()
 
 
+def test_a_weight_saved_on_a_page_is_not_written_again_over_another_tabs_later_save(browser, demo):
+    # This page saved content 0.3; another tab then saved content 0.8; this page's next Save (year
+    # moved) was refused as older than the file, and took the file's values but kept its own 0.3 of
+    # content as "changed here" (the page still compared with the file as opened): Save again wrote
+    # 0.3 over the other tab's 0.8. Once saved, a value is the file's (as on the Discovery page)
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    before = config.read_text() if config.exists() else None
+    mine, other = entered_page(browser, demo), entered_page(browser, demo)
+    save_weight(mine, demo, "content", "0.3")
+    save_weight(other, demo, "content", "0.8")
+    mine.locator("#w-year").fill("0.6")
+    mine.click("#save")
+    mine.locator("#save-status", has_text="not saved: the config file changed since this page was opened").wait_for()
+    expect(mine.locator("#w-content")).to_have_value("0.8")  # the other tab's, saved after this page's
+    assert mine.input_value("#w-year") == "0.6"  # moved here since, kept
+    mine.click("#save")
+    mine.locator("#save-status", has_text="saved to").wait_for()
+    saved = config.read_text()
+    assert "content:\n    weight: 0.8" in saved and "year:\n    weight: 0.6" in saved, saved
+    put_back(config, before)  # the demo is shared by the tests after this one
+    mine.context.close()
+    other.context.close()
+
+
 def test_a_save_that_changes_nothing_says_so(browser, demo):
     # it said "saved to FILE" (and, on Discovery, "takes effect at the next refresh") of a file it left as it was
     pg = entered_page(browser, demo)

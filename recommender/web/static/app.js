@@ -302,8 +302,10 @@ function initWeights() {
     saved.className = "muted";
     saved.textContent = "saving…";
     try {
-      const out = await postJSON("/api/weights/save", { weights: values, new_share: newShare, version: data.version });
+      const sent = { weights: Object.assign({}, values), new_share: newShare };
+      const out = await postJSON("/api/weights/save", Object.assign({ version: data.version }, sent));
       data.version = out.version;  // this page now shows what the file holds
+      opened = sent;  // saved: no longer "changed here" when a later Save is refused (takeTheFiles)
       const pre = document.getElementById("diff");
       pre.hidden = false;
       pre.textContent = visibleText(out.diff || "(no change)", true);
