@@ -1909,6 +1909,37 @@ def test_blocking_an_artist_whose_name_holds_a_next_line_character_blocks_that_a
     assert ctx.settings.candidates.blocklist_artists == []
 
 
+def test_an_undo_refused_while_another_run_holds_the_lock_is_still_offered(standin, tmp_path):
+    # A block (or a remove), then its Undo clicked while a run from cron held the lock: "another run
+    # holds the lock ...; try again when it has finished", but the Undo button was gone with the message
+    # it came with, and the block could then be undone only in the config file by hand
+    import html as htmlmod
+
+    from recommender.lock import RunLock, lock_path
+    ctx = standin_context(standin, tmp_path)
+    first = ctx.preview().table["track_id"].iloc[0]
+    aid = str(ctx.library().tracks.set_index("track_id").loc[first, "artist_ids"][0])
+
+    def undo_form(html: str) -> dict[str, str]:
+        form = re.search(r'<form method="post" action="/next/steer" id="undo-(?:block|remove)" class="undo">(.*?)'
+                         r'<button name="action" value="(\w+)"', html, re.S)
+        assert form is not None, re.search(r'id="message"[^>]*>(.*?)</p>', html, re.S).group(1)
+        return {**{n: htmlmod.unescape(v) for n, v in re.findall(r'name="(\w+)" value="([^"]*)"', form.group(1))},
+                "action": form.group(2)}
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        for steer in ({"action": "block", "track": first, "artist_id": aid}, {"action": "remove", "track": first}):
+            undo = undo_form(s.post(base + "/next/steer", data={"csrf": sec.csrf, **steer}, timeout=60).text)
+            with RunLock(lock_path(ctx.settings.cache_dir), command="build-playlist"):
+                r = s.post(base + "/next/steer", data=undo, timeout=60)
+            assert "another run holds the lock" in r.text
+            assert undo_form(r.text) == undo  # offered again, as it was
+            r = s.post(base + "/next/steer", data=undo, timeout=60)
+            assert ("unblocked the artist" if steer["action"] == "block" else "put back") in r.text
+    assert ctx.settings.candidates.blocklist_artists == []
+    assert first in set(ctx.preview().table["track_id"])
+
+
 def test_a_block_from_a_page_whose_track_left_the_library_still_blocks_the_artist_by_its_id(standin, tmp_path):
     # The page was opened, then the track left the cache (a refresh): the block took the form's
     # name, which a browser sends with each line break made CR LF, and blocked no one. The artist

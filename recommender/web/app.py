@@ -340,7 +340,10 @@ class _Site:
                                           "" if action in ("block", "unblock") else track, artist)
             undo = {"block": "unblock", "remove": "restore"}.get(action)  # the page offers to undo it
         except RecommenderError as exc:
-            msg, undo = f"error: {web_words(str(exc))}", None
+            # an Undo refused while another run (a build from cron) holds the lock is offered again: "try again
+            # when it has finished" said, and its button was gone (the block undone only in the file by hand)
+            msg, undo = f"error: {web_words(str(exc))}", action if action in ("unblock", "restore") and isinstance(
+                exc, LockHeld) else None
         # which track (name, by: its artists) or artist, refused or not: the focus is then on the row now
         # in its place, which names another. Apart from the message, each name in its own isolate
         if action in ("block", "unblock"):  # whole, as blocked: its Undo sends it back ("Band " trimmed unblocked no one)
