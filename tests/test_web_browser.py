@@ -1280,6 +1280,39 @@ def test_a_weight_saved_on_a_page_is_not_written_again_over_another_tabs_later_s
     other.context.close()
 
 
+def test_back_to_the_discovery_or_weights_page_shows_the_files_values_not_the_ones_set_before(browser, demo):
+    # Saved 321 here, another tab saved 456 since, then Back to this page: it was loaded anew (the
+    # file's 456), but the browser put back the field's 321 as typed, and the next Save (another
+    # field changed) wrote 321 over the other tab's 456, unsaid. The form keeps no typed state
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    before = config.read_text() if config.exists() else None
+    mine, other = entered_page(browser, demo), entered_page(browser, demo)
+    budget = "[data-key='discovery.request_budget']"
+    for pg, value in ((mine, "321"), (other, "456")):
+        pg.goto(demo["base"] + "/discovery")
+        pg.fill(budget, value)
+        pg.click("#save")
+        pg.locator("#status", has_text="saved to").wait_for()
+        if pg is mine:
+            mine.goto(demo["base"] + "/next")
+    mine.go_back()
+    mine.wait_for_url(demo["base"] + "/discovery")
+    expect(mine.locator(budget)).to_have_value("456")
+    assert "request_budget: 456" in config.read_text()
+    # the Weights page alike: its slider showed this page's 0.3, the page's weight (and its Save) the file's 0.8
+    save_weight(mine, demo, "content", "0.3")
+    mine.goto(demo["base"] + "/next")
+    save_weight(other, demo, "content", "0.8")
+    mine.go_back()
+    mine.wait_for_url(demo["base"] + "/weights")
+    mine.wait_for_selector("#metrics tbody tr")
+    expect(mine.locator("#w-content")).to_have_value("0.8")
+    assert mine.inner_text("output[for=w-content]") == "0.80"
+    put_back(config, before)  # the demo is shared by the tests after this one
+    mine.context.close()
+    other.context.close()
+
+
 def test_a_save_that_changes_nothing_says_so(browser, demo):
     # it said "saved to FILE" (and, on Discovery, "takes effect at the next refresh") of a file it left as it was
     pg = entered_page(browser, demo)
