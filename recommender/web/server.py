@@ -109,15 +109,20 @@ def serve(ctx, sock: socket.socket, security, warm_up: bool = True,
         sock.close()
 
 
-def refusing_protocol() -> type:
+def refusing_protocol() -> type | str:
     """uvicorn's HTTP/1.1 protocol (h11), but a request it cannot take is refused cleanly. A request
     line or headers longer than h11 keeps (16 KB: a very long URL) were a bare 400, and the
     connection was closed with the rest of the request unread, which resets it (the browser's
     "connection reset", the answer lost): now a 414 (the address) or 431 (the headers) saying
     so, the connection closed after it, and what the client still sends read and dropped until it
     closes its side (``timeout_keep_alive`` at most)."""
-    import h11
-    from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, STATUS_PHRASES, H11Protocol
+    try:  # uvicorn's inside (>= 0.29 as pyproject asks; 0.55 today): another's is served by its own
+        import h11  # protocol, whose bare 400 is better than no app at all
+        from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, STATUS_PHRASES, H11Protocol
+    except ImportError:
+        return "auto"
+    if not callable(getattr(H11Protocol, "send_400_response", None)):
+        return "auto"
 
     class RefusingProtocol(H11Protocol):
         refused = False
