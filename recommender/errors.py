@@ -204,15 +204,18 @@ class StorageError(RecommenderError):
     exit_code = 7
 
     # ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EISDIR (a folder where a file goes: the run log's or
-    # the lock's was exit 1, "unexpected error", after the playlist was written)
-    STORAGE_ERRNOS = frozenset({28, 122, 30, 13, 1, 21})
+    # the lock's was exit 1, "unexpected error", after the playlist was written), EFBIG (a file
+    # size limit, `ulimit -f`: it was exit 1 too, naming no file)
+    STORAGE_ERRNOS = frozenset({28, 122, 30, 13, 1, 21, 27})
     HINTS = {28: "the disk is full: free some space and run again",
              122: "the disk quota is used up: free some space and run again",
              30: "the file system is read-only: make it writable again (a disk the system remounted "
                  "read-only after an error needs a check first), or set `cache.dir` to a folder on a "
                  "writable disk (then `recommend schedule install` again), and run again",
              13: "check the permissions of the folder", 1: "check the permissions of the folder",
-             21: "a folder is where the file goes: move it away and run again"}
+             21: "a folder is where the file goes: move it away and run again",
+             27: "the file would pass the file size limit this run was started with (`ulimit -f`): raise it "
+                 "and run again"}
 
     @classmethod
     def matches(cls, exc: BaseException) -> bool:

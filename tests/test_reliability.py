@@ -2052,3 +2052,26 @@ def test_a_refresh_that_loses_its_connection_to_spotify_stops_at_the_first_listi
     assert result.exit_code == 5, result.stderr
     assert asked and all("/v1/me/tracks" in url for url in asked), asked  # nothing asked after it
     assert "kept failing the list" not in result.stderr
+
+
+def test_a_file_size_limit_is_exit_7_naming_the_file_not_a_crash(logged_in):
+    """A run under a file size limit (`ulimit -f`, set for a cron job or a shared machine's
+    users): a write beyond it fails with "File too large", which was exit 1, "unexpected
+    error ... please report it", naming no file; it is a local file that cannot be written."""
+    import resource
+    import subprocess
+    import sys
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    before = cache_files(cache)
+    limit = 4096  # bytes: smaller than the frames a refresh writes, larger than the log's lines
+    done = subprocess.run([sys.executable, "-m", "recommender", "build-playlist", "--refresh", "--no-input"],
+                          env={**os.environ, "PYTHONPATH": str(REPO), **env}, capture_output=True, text=True,
+                          timeout=120, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    assert done.returncode == 7, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: cannot write {cache}") and "File too large" in line, line
+    assert "ulimit -f" in line and "unexpected" not in done.stderr, line
+    assert not list(cache.glob(".*.tmp"))
+    assert cache_files(cache) == before  # the previous cache is kept
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0  # and the next run without the limit works
