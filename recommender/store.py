@@ -87,6 +87,7 @@ SAVING = "saving"  # manifest key set while ``save_library`` writes its frames (
 # in between left a fresh cache without the finds, and no run asked again for 12 hours)
 DISCOVERING = "discovering"
 SAVE_WAIT = 60.0  # seconds a reader waits for another run's save in progress to end
+LOAD_TRIES = 3  # reads of the frames a reader makes while other runs' saves overtake it (``load_library``)
 _SAVING_HERE: set[str] = set()  # the data folders a thread of this process is saving frames into
 
 
@@ -516,7 +517,27 @@ class Store:
         return manifest, None
 
     def load_library(self) -> Library | None:
-        """The cached Library, or None when the cache is missing, old or corrupt."""
+        """The cached Library, or None when the cache is missing, old or corrupt. A save by
+        another run that began after this read did (the manifest written since: its ``saving``
+        mark) is waited for and the frames read again, never read as a mix of two pulls."""
+        for _ in range(LOAD_TRIES - 1):
+            before = self._manifest_stamp()
+            library = self._load_library()
+            if self._manifest_stamp() == before:
+                return library
+            self.forget_manifest()
+            self.lost = None  # (that read's: this one replaces it)
+        return self._load_library()
+
+    def _manifest_stamp(self) -> tuple[int, int, int] | None:
+        """Which write of manifest.json is on disk (each write is a new file: ``atomic_write``)."""
+        try:
+            st = self.manifest_path.stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def _load_library(self) -> Library | None:
         manifest = self.read_manifest()
         if not manifest.get("fetched_at"):
             return None

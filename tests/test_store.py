@@ -413,3 +413,47 @@ def test_a_bug_while_reading_a_frame_is_raised_not_taken_for_a_damaged_file(tmp_
     assert store.load_frame("tracks")["name"].tolist() == ["x"]
     store.frame_path("tracks").write_bytes(b"PAR1 not a parquet file")
     assert store.load_frame("tracks") is None and "tracks" in store.unreadable
+
+
+def test_a_read_that_a_save_of_another_run_overtakes_never_gives_a_mix_of_two_pulls(tmp_path, monkeypatch):
+    """A command that reads the cache without the lock (`search`, `similar`, a dry run, a page of
+    `recommend web`) while the nightly refresh saves it: the read began before the save's mark,
+    read the tracks of the last pull, and the playlists of the new one (a playlist holding
+    tracks the library did not have), where one pull or the other is whole."""
+    import threading
+
+    from recommender.library import Library
+
+    def pull(n: int) -> Library:
+        tracks = [f"t{i}" for i in range(n)]
+        return Library.from_frames(
+            tracks=pd.DataFrame({"track_id": tracks, "name": tracks}),
+            playlists=pd.DataFrame({"playlist_id": ["p"], "name": ["mine"]}),
+            playlist_items=pd.DataFrame({"playlist_id": ["p"] * n, "track_id": tracks, "position": range(n)}),
+            user_id="me")
+
+    Store(tmp_path).save_library(pull(3), manifest={"fetched_at": "2026-01-01T00:00:00", "user_id": "me"})
+    reader = Store(tmp_path)
+    tracks_read, go_on = threading.Event(), threading.Event()
+    real = Store.load_frame
+
+    def load_frame(self, name, *args, **kwargs):
+        frame = real(self, name, *args, **kwargs)
+        if self is reader and name == "tracks" and not tracks_read.is_set():
+            tracks_read.set()
+            assert go_on.wait(30)
+        return frame
+
+    monkeypatch.setattr(Store, "load_frame", load_frame)
+    got: list = []
+    thread = threading.Thread(target=lambda: got.append(reader.load_library()))
+    thread.start()
+    assert tracks_read.wait(30)
+    Store(tmp_path).save_library(pull(5), manifest={"fetched_at": "2026-01-02T00:00:00", "user_id": "me"})
+    go_on.set()
+    thread.join(30)
+    lib = got[0]
+    assert lib is not None
+    tracks = set(lib.tracks["track_id"].astype(str))
+    assert set(lib.playlist_items["track_id"].astype(str)) == tracks  # one pull's frames, whole
+    assert len(tracks) == 5  # the pull that ended meanwhile, read again
