@@ -65,6 +65,28 @@ def test_a_log_that_cannot_be_written_lets_a_reader_run_and_a_writer_still_stops
     assert log.read_bytes() == before
 
 
+def test_a_dry_run_on_a_read_only_data_directory_shows_its_playlist_though_it_cannot_be_recorded(refreshed, monkeypatch):
+    """A read-only data directory (a disk remounted read-only, a backup mounted to look at): a
+    dry run on a fresh cache reads only, yet exited 7 on runs.jsonl after its work, printing no
+    playlist at all ("cannot write .../runs.jsonl"); it shows its playlist, exit 0, and says in
+    one line that `recommend status` will not show it. A run that writes still stops (exit 7)."""
+    from recommender import runlog
+    server, env, cache = refreshed
+    runs = (cache / "runs.jsonl").read_bytes()
+    monkeypatch.setattr(runlog.PrivateRotatingFileHandler, "_open", read_only)  # the log's file,
+    monkeypatch.setattr(runlog, "open_locked", read_only)  # and the run record's
+    for quiet in ([], ["--quiet"]):
+        dry = run(["build-playlist", "--dry-run", *quiet], env)
+        assert dry.exit_code == 0, dry.stderr
+        assert ("would add" in dry.stdout) != bool(quiet)
+        assert (f"note: this dry run could not be recorded in {cache / 'runs.jsonl'} (Read-only file system), so "
+                "`recommend status` does not show it\n") in dry.stderr
+        assert "error" not in dry.stderr
+    assert (cache / "runs.jsonl").read_bytes() == runs
+    writer = run(["build-playlist"], env)
+    assert writer.exit_code == 7, writer.stderr
+
+
 def test_a_log_folder_that_cannot_be_made_is_a_note_not_exit_7_for_every_command(refreshed, tmp_path):
     """`schedule.log_file` in a folder that could not be made (a disk not mounted, a folder above
     it not writable) stopped every command with exit 7, `status` and the nightly run included, so

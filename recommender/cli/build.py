@@ -62,11 +62,19 @@ def build_playlist_cmd(
             result = jobs.build_playlist(settings, dry_run=dry_run, seed_playlist=seed_playlist,
                                          new_playlist=new_playlist, force_refresh=refresh, progress=bar,
                                          notice=notice, explain=why)
-    _record(demo_settings(settings) if demo else settings, "build-playlist --demo" if demo else "build-playlist", 0,
-            started,
-            playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
-            requests=result.requests, dry_run=dry_run, refreshed=result.refreshed,
-            **({"seed_playlist": seed_playlist} if seed_playlist else {}))
+    recorded_in = demo_settings(settings) if demo else settings
+    try:
+        _record(recorded_in, "build-playlist --demo" if demo else "build-playlist", 0, started,
+                playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
+                requests=result.requests, dry_run=dry_run, refreshed=result.refreshed,
+                **({"seed_playlist": seed_playlist} if seed_playlist else {}))
+    except OSError as exc:
+        if not dry_run:  # a run that writes stops at a file it cannot write (exit 7)
+            raise
+        # a dry run only read (a read-only data directory): its playlist is shown all the same
+        from ..runlog import runs_path
+        _note(f"this dry run could not be recorded in {runs_path(recorded_in.cache_dir)} ({exc.strerror or exc}), "
+              "so `recommend status` does not show it")
     if not demo and no_input and not dry_run and settings.schedule.enrich_limit > 0:
         _background_enrich(settings, notice)
     for m in result.messages:  # on stderr, with --json too (its messages hold them for a script): a cron's mail
