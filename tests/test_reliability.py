@@ -1668,6 +1668,30 @@ def test_disk_full_even_for_the_run_record_says_so(logged_in, monkeypatch):
     assert "could not be recorded" in result.stderr and "runs.jsonl" in result.stderr
 
 
+def test_a_disk_full_for_the_record_of_a_run_that_wrote_the_playlist_still_says_what_it_wrote(logged_in, monkeypatch):
+    """The disk filling up once the playlist was written, for the run's record alone: the run
+    said only "error: cannot write .../runs.jsonl: No space left on device" and that this
+    "failure" could not be recorded, no table and no note (a first run's "created the managed
+    playlist ..." lost), as if nothing had been written. It says what it did, then exit 7."""
+    import errno
+
+    from recommender import runlog
+    server, env, cache = logged_in
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(cache / "runs.jsonl"))
+    monkeypatch.setattr(runlog, "append_run", no_space)
+    result = run(["build-playlist"], env)
+    assert result.exit_code == 7, result.stderr
+    pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
+    assert server.playlist_track_ids(pid)  # written
+    assert f"created the managed playlist 'recommend: for you' ({pid})" in result.stderr
+    assert f"Managed playlist {pid}: added " in result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: cannot write {cache / 'runs.jsonl'}: No space left on device")
+    assert errors[0].endswith("; this run is done all the same (what it wrote is said above), only its record is missing")
+
+
 def test_a_crash_is_recorded_as_a_failure_too(logged_in, monkeypatch):
     from recommender import jobs
     server, env, cache = logged_in
