@@ -1672,7 +1672,8 @@ def test_a_disk_full_for_the_record_of_a_run_that_wrote_the_playlist_still_says_
     """The disk filling up once the playlist was written, for the run's record alone: the run
     said only "error: cannot write .../runs.jsonl: No space left on device" and that this
     "failure" could not be recorded, no table and no note (a first run's "created the managed
-    playlist ..." lost), as if nothing had been written. It says what it did, then exit 7."""
+    playlist ..." lost), as if nothing had been written. It says what it did, then exit 7 (a
+    refresh and a mood export too)."""
     import errno
 
     from recommender import runlog
@@ -1689,7 +1690,10 @@ def test_a_disk_full_for_the_record_of_a_run_that_wrote_the_playlist_still_says_
     assert f"Managed playlist {pid}: added " in result.stdout
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and errors[0].startswith(f"error: cannot write {cache / 'runs.jsonl'}: No space left on device")
-    assert errors[0].endswith("; this run is done all the same (what it wrote is said above), only its record is missing")
+    assert errors[0].endswith("; this run is done all the same, only its record is missing")
+    pulled = run(["refresh"], env)  # a refresh, a mood export alike: what it did is said, then exit 7
+    assert pulled.exit_code == 7 and " tracks (" in pulled.stdout, pulled.stderr
+    assert pulled.stderr.count("error:") == 1 and "only its record is missing" in pulled.stderr
 
 
 def test_a_crash_is_recorded_as_a_failure_too(logged_in, monkeypatch):

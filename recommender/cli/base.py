@@ -236,7 +236,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         def wrapper(*args, **kw):
             given = {p.name: kw.pop(p.name, p.default) for p in extra}
             _merge_root_flags(kw, given)
-            _state.recorded = None  # the run has written no record yet
+            _state.recorded = _state.unrecorded = None  # the run has written no record yet
             run = _Run(called, started=time.monotonic(),
                        records=record is True or (isinstance(record, str) and bool(kw.get(record))),
                        recorded_as=called if record is True else _recorded_as(parent, name, record),
@@ -257,7 +257,10 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 silent = (given.get("quiet") or kw.get("quiet")) and not kw.get("as_json")
                 _state.stdout = sys.stdout
                 with contextlib.redirect_stdout(io.StringIO()) if silent else contextlib.nullcontext():
-                    return fn(*args, **kw)
+                    out = fn(*args, **kw)
+                if _state.unrecorded is not None:  # done and said, its record refused (``_record``)
+                    raise _state.unrecorded
+                return out
             except RecommenderError as exc:
                 raise run.fail(exc) from None
             except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (cron's or systemd's stop, `timeout`)
@@ -569,8 +572,23 @@ def _record_export(settings, command_name: str, exported: list, started: float, 
 
 
 def _record(settings, command_name: str, exit_code: int, started: float, **summary: Any) -> None:
-    from ..runlog import record_run
-    record_run(settings.cache_dir, command_name, exit_code, started, **summary)
+    """Record the run done in runs.jsonl. A record the disk refuses (full, read-only) does not
+    hide what the run did: a dry run (it only read) says so in a note and ends as it would; any
+    other run is said as it is, then ends with exit 7 (the command's wrapper raises it)."""
+    from ..runlog import record_run, runs_path
+    try:
+        record_run(settings.cache_dir, command_name, exit_code, started, **summary)
+    except OSError as exc:
+        if not StorageError.matches(exc):
+            raise
+        where = runs_path(settings.cache_dir)
+        if summary.get("dry_run"):
+            _note(f"this dry run could not be recorded in {where} ({exc.strerror or exc}), "
+                  "so `recommend status` does not show it")
+        else:
+            _state.unrecorded = StorageError(f"{StorageError.from_os_error(exc, where)}; this run is done all the "
+                                             "same, only its record is missing")
+        return
     _state.recorded = f"the {command_name.split()[0]} run"
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import RecommenderError, StorageError, UsageError
+from ..errors import RecommenderError, UsageError
 from ..safetext import terminal_safe
 from .base import (
     ConfigOpt, JsonOpt, NoInputOpt, QuietOpt, VerboseOpt, _logging, _record, _settings, _where, command, log,
@@ -62,35 +62,15 @@ def build_playlist_cmd(
             result = jobs.build_playlist(settings, dry_run=dry_run, seed_playlist=seed_playlist,
                                          new_playlist=new_playlist, force_refresh=refresh, progress=bar,
                                          notice=notice, explain=why)
-    recorded_in = demo_settings(settings) if demo else settings
-    unrecorded = None
-    try:
-        _record(recorded_in, "build-playlist --demo" if demo else "build-playlist", 0, started,
-                playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
-                requests=result.requests, dry_run=dry_run, refreshed=result.refreshed,
-                **({"seed_playlist": seed_playlist} if seed_playlist else {}))
-    except OSError as exc:
-        if not StorageError.matches(exc):
-            raise
-        from ..runlog import runs_path
-        where = runs_path(recorded_in.cache_dir)
-        if dry_run:  # a dry run only read (a read-only data directory): its playlist is shown all the same
-            _note(f"this dry run could not be recorded in {where} ({exc.strerror or exc}), "
-                  "so `recommend status` does not show it")
-        else:  # the run is done (the playlist written): said below as it is, then exit 7 (the disk is full...)
-            unrecorded = StorageError(f"{StorageError.from_os_error(exc, where)}; this run is done all the same "
-                                      "(what it wrote is said above), only its record is missing")
+    _record(demo_settings(settings) if demo else settings, "build-playlist --demo" if demo else "build-playlist", 0,
+            started,
+            playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
+            requests=result.requests, dry_run=dry_run, refreshed=result.refreshed,
+            **({"seed_playlist": seed_playlist} if seed_playlist else {}))
     if not demo and no_input and not dry_run and settings.schedule.enrich_limit > 0:
         _background_enrich(settings, notice)
     for m in result.messages:  # on stderr, with --json too (its messages hold them for a script): a cron's mail
         _note(m)
-    _say_result(result, held, as_json, quiet, why, demo, rows)
-    if unrecorded is not None:
-        raise unrecorded
-
-
-def _say_result(result, held, as_json: bool, quiet: bool, why: str | None, demo: bool, rows: int | None) -> None:
-    """What the build did or would do: the --why answer, the JSON object, or the table and diff."""
     if result.explained is not None:
         if as_json:
             _print_json(result.explained)

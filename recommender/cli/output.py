@@ -21,6 +21,7 @@ class State:
     argv: list[str] = []  # the command line (``_Group.make_context``)
     stdout: Any = None  # the command's stdout before --quiet silences it (``_result``)
     recorded: str | None = None  # the command recorded its run as done (``_record``): what it was
+    unrecorded: Any = None  # the StorageError of a run done whose record the disk refused (``_record``)
 
 
 _state = State()
