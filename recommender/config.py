@@ -72,7 +72,7 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
     "listenbrainz.timeout": ((0, False), MAX_SECONDS), "discovery.max_seconds": ((0, False), MAX_SECONDS),
     "refresh.discovery_artists": (0, MAX_COUNT), "refresh.discovery_albums_per_artist": (0, MAX_COUNT),
     "refresh.discovery_shared_albums": (0, MAX_COUNT),
-    "refresh.discovery_recheck_days": (0, MAX_DAYS),
+    "refresh.discovery_recheck_days": (0, MAX_DAYS), "refresh.saved_reread_days": (0, MAX_DAYS),
     "seeds.time_range_weights.*": (0, MAX_WEIGHT), "seeds.rank_decay": (0, None), "seeds.recent_days": (0, MAX_DAYS),
     "seeds.saved_weight": (0, MAX_WEIGHT),
     "scorers.content.fields.*": (0, MAX_WEIGHT), "scorers.content.min_df": (1, MAX_COUNT),

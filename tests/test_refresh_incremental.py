@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -41,8 +42,8 @@ def server():
         yield s
 
 
-def _pull(server, cache):
-    settings = settings_for(server, cache, **{"refresh.discovery_artists": 0})
+def _pull(server, cache, **overrides):
+    settings = settings_for(server, cache, **{"refresh.discovery_artists": 0, **overrides})
     save_login(server, cache)
     server.clear_requests()
     library, _ = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
@@ -294,6 +295,47 @@ def test_a_list_that_never_holds_still_is_kept_without_doubles_and_read_whole_ne
     assert _saved(library)["track_id"].is_unique and before <= set(_saved(library)["track_id"])
     server.clear_faults()
     library, pages = _pull(server, tmp_path / "c")
+    assert pages == 3
+    _same_as_a_clean_pull(server, tmp_path, library)
+
+
+def _back_dated(server, i, days):
+    """A save dated ``days`` ago (made offline, or by an app keeping another service's dates)."""
+    server.account.saved_tracks.append({"id": base62_id(f"saved:{i}"), "added_at": days_ago_iso(days, f"late{i}")})
+
+
+@pytest.mark.parametrize("edit", [
+    pytest.param(lambda s: (_back_dated(s, SAVED, 10 + 60), _unsave(s, 100)), id="dated-above-the-unsave"),
+    pytest.param(lambda s: (_back_dated(s, SAVED, 10 + 110), _unsave(s, 20)), id="dated-below-the-unsave"),
+    pytest.param(lambda s: (_save(s, SAVED + 1), _back_dated(s, SAVED, 10 + 60), _unsave(s, 100)),
+                 id="a-new-one-too"),
+])
+def test_a_back_dated_save_and_an_unsave_the_count_cannot_see_are_caught_by_the_weekly_whole_read(
+        server, tmp_path, edit):
+    # the count is all a partial read has below the newest cached entry: a save dated below it
+    # and an unsave leave it as it was (the unsaved song stayed saved, the other was never
+    # read, until the whole list was read again: never, while the list was read in part)
+    from recommender import isotime
+    _pull(server, tmp_path / "c")
+    edit(server)
+    clock = isotime.set_clock(None)
+    try:
+        for days, pages in ((1, 1), (7 - 0.5 / 24, 3), (8, 1)):  # the 7th day's run, half an hour early too
+            when = datetime.now(timezone.utc) + timedelta(days=days)
+            isotime.set_clock(lambda: when)
+            library, read = _pull(server, tmp_path / "c")
+            assert read == pages, days
+            if pages > 1:
+                _same_as_a_clean_pull(server, tmp_path / str(days), library)
+    finally:
+        isotime.set_clock(clock)
+
+
+def test_saved_reread_days_0_reads_the_saved_tracks_whole_every_time(server, tmp_path):
+    _pull(server, tmp_path / "c", **{"refresh.saved_reread_days": 0})
+    _back_dated(server, SAVED, 10 + 60)
+    _unsave(server, 100)
+    library, pages = _pull(server, tmp_path / "c", **{"refresh.saved_reread_days": 0})
     assert pages == 3
     _same_as_a_clean_pull(server, tmp_path, library)
 

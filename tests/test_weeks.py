@@ -38,7 +38,8 @@ SECOND_RUN = 10  # a second run an hour later (by hand): within cache.max_age_ho
 # again, then 30, 37), recordings, id mappings and ISRCs after 30 days (day 31)
 LISTENBRAINZ_DAYS = {1, 8, 15, 22, 23, 30, 31, 37}
 MUSICBRAINZ_DAYS = {1, 31}
-ALBUM_RECHECK_DAYS = {8, 15, 22, 29, 36}  # refresh.discovery_recheck_days: 7
+# refresh.discovery_recheck_days: 7; and refresh.saved_reread_days: 7, the saved tracks read whole
+ALBUM_RECHECK_DAYS = {8, 15, 22, 29, 36}
 SECOND_RUN_REQUESTS = 2  # your playlists listed, the managed one read: nothing pulled
 
 
@@ -252,7 +253,8 @@ def test_forty_days_of_daily_runs(world, monkeypatch):
     # and the README's own figures ("Over weeks"; a bound of 25 let a quiet day go from 13 to 19
     # unseen): day 1 384 Spotify, 81 ListenBrainz/labs, 24 MusicBrainz; a quiet day 13, or 16 when
     # a saved seed aged out of seeds.recent_days changed the list (+ its snapshot read, the items
-    # written, the playlist read back); a day something changed 16 to 19; a recheck day 53; day
+    # written, the playlist read back); a day something changed 16 to 19; a recheck day 56 (the
+    # album lists, 40, and the saved tracks read whole, 4 pages where a quiet day reads 1); day
     # 31, when the answers of day 1 expire, 195
     spotify_of = {j["day"]: j["spotify"] for j in journal if j["exit"] == 0}
     assert (journal[0]["spotify"], journal[0]["listenbrainz"], journal[0]["musicbrainz"]) == (384, 81, 24)
@@ -262,7 +264,7 @@ def test_forty_days_of_daily_runs(world, monkeypatch):
     assert calm - ageing and {d: spotify_of[d] for d in calm - ageing} == dict.fromkeys(calm - ageing, 13)
     assert {spotify_of[d] for d in calm & ageing} <= {13, 16}
     assert all(16 <= spotify_of[d] <= 19 for d in changed | after)
-    assert {spotify_of[d] for d in ALBUM_RECHECK_DAYS - {LISTENBRAINZ_DOWN}} == {53} and spotify_of[31] == 195
+    assert {spotify_of[d] for d in ALBUM_RECHECK_DAYS - {LISTENBRAINZ_DOWN}} == {56} and spotify_of[31] == 195
     assert len(list(cache.glob("recommend.log*"))) == LOG_BACKUPS  # rotated once in 40 days at 20 kB
     # the README's requests per day ("Over weeks"): `pytest tests/test_weeks.py -s -n 0` prints them
     print("\nday exit spotify listenbrainz musicbrainz")

@@ -110,7 +110,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     playlists = _pull_playlists(gateway, store, user_id, cached, old_snapshots, met, report, problems, progress)
     top_tracks, top_artists = _pull_top(gateway, met, progress)
     progress("saved tracks", 0, None)
-    saved, saved_total = _pull_saved_or_kept(gateway, cached, manifest, met, problems)
+    saved, saved_total, saved_whole = _pull_saved_or_kept(gateway, cached, manifest, settings, met, problems)
     progress("saved tracks", len(saved), len(saved))
     progress("followed artists", 0, None)
     followed = _pull_followed_or_kept(gateway, cached, met, problems)
@@ -129,7 +129,8 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     store.save_library(report.saved, manifest={
         "user_id": user_id, "fetched_at": now_iso(), "listed_at": listed_at, "snapshots": playlists.snapshots,
         "artist_genres_api": genres_state, "discovery": discovery_state,
-        "last_refresh": {"requests": report.requests, "at": now_iso()}, SAVED_TOTAL: saved_total})
+        "last_refresh": {"requests": report.requests, "at": now_iso()}, SAVED_TOTAL: saved_total,
+        SAVED_READ_WHOLE: saved_whole})
     report.tracks = len(library.tracks)
     from ..sources.albums import new_to_you
     report.discovery_tracks = new_to_you(library.frames, store)
@@ -263,12 +264,25 @@ def _pull_top(gateway: Gateway, met: _Met, progress: Progress) -> tuple[list[dic
     return top_tracks, top_artists
 
 
-def _pull_saved_or_kept(gateway: Gateway, cached: Library | None, manifest: dict, met: _Met,
-                        problems: list[str]) -> tuple[list[dict], int | None]:
-    """Your saved tracks and their total (``_pull_saved``), or the last refresh's when Spotify
-    keeps failing their listing while it answers the rest."""
+def _pull_saved_or_kept(gateway: Gateway, cached: Library | None, manifest: dict, settings, met: _Met,
+                        problems: list[str]) -> tuple[list[dict], int | None, str | None]:
+    """Your saved tracks, their total (``_pull_saved``) and when they were last read whole, or
+    the last refresh's when Spotify keeps failing their listing while it answers the rest.
+
+    Read only in part (``_pull_saved``) while the last whole read is younger than
+    ``refresh.saved_reread_days`` (less ``REREAD_SLACK_DAYS``: a daily run at a fixed time,
+    seconds earlier than the week before, reads whole on the 7th day, not the 8th), else whole:
+    a save dated before the newest cached one (made offline, or by an app that keeps the date of
+    another service's likes) together with an unsave leaves Spotify's count as it was, and
+    below the newest cached entry the count is all a partial read has to go by."""
+    last_whole = manifest.get(SAVED_READ_WHOLE) if cached is not None else None
+    days = float(settings.refresh.saved_reread_days)
+    partial = days > 0 and younger_than(last_whole, max(days - REREAD_SLACK_DAYS, 0.0))
+    started = now_iso()
     try:
-        return _pull_saved(gateway, cached, manifest.get(SAVED_TOTAL), met.add_track)
+        saved, total, whole = _pull_saved(gateway, cached if partial else None,
+                                          manifest.get(SAVED_TOTAL) if partial else None, met.add_track)
+        return saved, total, started if whole and total is not None else last_whole
     except SpotifyUnavailable as exc:
         # Spotify answers 500/502 to every page of a very large Liked Songs list (tens of
         # thousands), even one of a single track, while every other call works: the playlists
@@ -280,7 +294,7 @@ def _pull_saved_or_kept(gateway: Gateway, cached: Library | None, manifest: dict
         old = schema.empty_frame("saved_tracks") if cached is None else cached.frames["saved_tracks"]
         saved = old[["track_id", "added_at"]].to_dict("records")
         problems.append(_kept_note("your saved tracks (Liked Songs)", exc, len(saved), cached is not None))
-        return saved, manifest.get(SAVED_TOTAL) if cached is not None else None
+        return saved, manifest.get(SAVED_TOTAL) if cached is not None else None, last_whole
 
 
 def _pull_followed_or_kept(gateway: Gateway, cached: Library | None, met: _Met, problems: list[str]) -> list[dict]:
@@ -404,8 +418,11 @@ GENRE_PROBE_DAYS = 30  # Spotify's artist genres found missing: probed again aft
 SAVED_TOTAL = "saved_total"  # manifest key: Spotify's count of saved tracks at the last pull
 
 
-def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) -> tuple[list[dict], int | None]:
-    """The saved tracks (newest first, as Spotify lists them) and Spotify's ``total``.
+def _pull_saved(gateway: Gateway, cached: Library | None, old_total,
+                add_track) -> tuple[list[dict], int | None, bool]:
+    """The saved tracks (newest first, as Spotify lists them), Spotify's ``total`` and whether
+    the list was read to its end (not its rest taken from the cache). ``cached`` None (or no
+    ``old_total``): read whole.
 
     Incremental: pages are read only down to the first entry already cached (same track,
     same ``added_at``) from which on the rest of Spotify's list is the rest of the cached one;
@@ -417,7 +434,8 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
     less those of them read already: saved again, or tied in date), none was unsaved below it.
     A track unsaved is so read past, not a reason to read the whole list: the reading stops at
     the first cached entry below the last one unsaved (or a cache of another version: the last
-    page).
+    page). What the counts cannot see is a save dated below a cached entry together with an
+    unsave (the count stays): ``_pull_saved_or_kept`` has the list read whole now and then.
 
     A save or unsave while the pages are read shifts them (an entry comes twice or is passed
     over): the pages' ``total`` differ, and the list is read again (``SAVED_TRIES`` in all; one
@@ -435,7 +453,7 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
                      if j == 0 or dates[j - 1] != dates[j]}
             old_place = {tid: j for j, tid in enumerate(old["track_id"].astype(str))}
     for _ in range(SAVED_TRIES):
-        saved, objs, total, totals = _read_saved(gateway, old, index, old_place, old_total)
+        saved, objs, total, totals, whole = _read_saved(gateway, old, index, old_place, old_total)
         if len(set(totals)) <= 1:
             break
         # a song saved or unsaved while the pages were read shifted them: one entry came twice
@@ -447,17 +465,19 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
         total = None  # the next refresh reads the list whole
     for obj in objs:
         add_track(obj)
-    return saved, total
+    return saved, total, whole
 
 
 SAVED_TRIES = 3  # readings of the saved tracks when they change while read
+SAVED_READ_WHOLE = "saved_read_whole"  # manifest key: when the saved tracks were last read to their end
+REREAD_SLACK_DAYS = 1 / 24  # ``refresh.saved_reread_days`` less an hour (``_pull_saved_or_kept``)
 
 
 def _read_saved(gateway: Gateway, old: pd.DataFrame | None, index: dict, old_place: dict,
-                old_total) -> tuple[list[dict], list[dict], int | None, list]:
+                old_total) -> tuple[list[dict], list[dict], int | None, list, bool]:
     """One reading of the saved tracks (``_pull_saved``): the entries, the track objects read,
-    their count (Spotify's ``total``, or the entries read when read to the end) and the
-    ``total`` of each page read."""
+    their count (Spotify's ``total``, or the entries read when read to the end), the
+    ``total`` of each page read and whether it was read to the end."""
     saved: list[dict] = []
     objs: list[dict] = []
     entries = 0  # every entry read, skipped ones (episodes, null) too
@@ -477,7 +497,7 @@ def _read_saved(gateway: Gateway, old: pd.DataFrame | None, index: dict, old_pla
                 rest = old.iloc[j:]
                 rest = rest[~_among(rest["track_id"], new_ids)]
                 log.info("saved tracks: %d read, %d cached", len(saved), len(rest))
-                return saved + rest[["track_id", "added_at"]].to_dict("records"), objs, total, totals
+                return saved + rest[["track_id", "added_at"]].to_dict("records"), objs, total, totals, False
             entries += 1
             if obj is not None:
                 tid = obj["id"]  # as add_track (parse.track_row) stores it
@@ -490,7 +510,7 @@ def _read_saved(gateway: Gateway, old: pd.DataFrame | None, index: dict, old_pla
         page = gateway.page(lambda: gateway.get(nxt), nxt) if nxt else None
     # read to the end: the count of what was read, which the cache now holds (Spotify's total
     # can trail its list a moment, and the next refresh compares with the cache)
-    return saved, objs, entries if totals else total, totals
+    return saved, objs, entries if totals else total, totals, True
 
 
 def with_last_discovery(library: Library, cached: Library | None, beside: bool = False,
