@@ -620,8 +620,15 @@ def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], sto
         pid = next((h["id"] for h in managed_history(store) if h["id"] == playlist_ref_id(ref)
                     or name_key(str(h.get("name") or "")) == name_key(ref)), None)
     if pid is not None and pid in ours:
+        from .publish import other_accounts
         mine = "your own playlists (`recommend playlists`)" if playlists_of is None else \
             f"the playlists of {playlists_of} (`recommend playlists --demo`)"
+        theirs = other_accounts(store.read_manifest(), library.playlists)
+        if pid in theirs:  # never written by this tool for you: not "written by this tool"
+            owner = f" (its owner is {theirs[pid]!r})" if theirs[pid] else ""
+            raise UsageError(f'playlist "{ref}" is another account\'s{owner}, once recorded here as the managed '
+                             "playlist: left alone, never written, and, as the tool's output, never your taste: "
+                             f"pick one of {mine}")
         raise UsageError(f'playlist "{ref}" is written by this tool (its output, never your taste): '
                          f"pick one of {mine}")
 

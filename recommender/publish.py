@@ -131,6 +131,21 @@ def _last_listing(manifest: dict):
     return then if then is not None and then <= utc_now() else None
 
 
+def other_accounts(manifest: dict, playlists=None) -> dict[str, str]:
+    """The playlists of the managed history that another user owns -> that owner ("" unknown):
+    those a run found so (``ManagedState.left_alone``, recorded as ``owner``), and those
+    ``playlists`` (the cached frame) lists as not yours (a history written before that record)."""
+    import pandas as pd
+    out = {h["id"]: str(h["owner"]) for h in _history(manifest) if h.get("owner")}
+    if playlists is not None and len(playlists) and "owned" in playlists:
+        ids = {h["id"] for h in _history(manifest)}
+        for pid, owned, owner in zip(playlists["playlist_id"].astype(str), playlists["owned"],
+                                     playlists.get("owner_id", [None] * len(playlists))):
+            if pid in ids and owned is not None and not pd.isna(owned) and not bool(owned):
+                out.setdefault(pid, "" if owner is None or pd.isna(owner) else str(owner))
+    return out
+
+
 def managed_playlist_ids(store: Store) -> list[str]:
     """Ids of every playlist the tool ever managed (any slot): never taste, never a target."""
     return [h["id"] for h in managed_history(store)]
@@ -188,10 +203,12 @@ def managed_playlist_roles(store: Store, playlists=None) -> dict[str, str]:
     """Every playlist the tool ever managed -> "yes" (the managed playlist), "mood" (an exported
     mood cluster) or "earlier" (managed before a --new-playlist), and each of ``playlists``
     carrying the marker that this computer did not write -> "other computer", as `recommend
-    playlists` shows."""
+    playlists` shows. One the record named that another user owns (``other_accounts``: left
+    alone, never written) -> "other account", not "earlier": it was never this account's."""
     manifest = store.read_manifest()
     roles = {pid: "other computer" for pid in marked_playlist_ids(playlists)}
-    roles.update({h["id"]: "earlier" for h in _history(manifest)})
+    theirs = other_accounts(manifest, playlists)
+    roles.update({h["id"]: "other account" if h["id"] in theirs else "earlier" for h in _history(manifest)})
     for info in _mood_slots(manifest):
         roles[info["id"]] = "mood"
     main_id = slot_record(manifest, MAIN).get("id")
@@ -254,6 +271,9 @@ class ManagedState:
     stamps: dict[str, str] = field(default_factory=dict)  # track -> added_at of ``current``
     written_as: dict[str, str] = field(default_factory=dict)  # track -> the id Spotify stores it as
     listed: set[str] = field(default_factory=set)  # ids of your playlists as listed before the run wrote
+    # the remembered playlist another user owns (``_find_managed``: left alone) -> its owner; the
+    # write marks it so in ``managed_history`` (`recommend playlists`: "other account", not "earlier")
+    left_alone: dict[str, str] = field(default_factory=dict)
     # pinned tracks another user added (a collaborative playlist, or one you shared): kept, never your taste
     not_yours: list[str] = field(default_factory=list)
     # tracks in it that Spotify says do not play for you (greyed out), with the reason: no candidates
@@ -519,10 +539,11 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     owner = ((listed.get(pid) or {}).get("owner") or {}).get("id") if pid else None
     if user_id and owner != user_id:  # none, not listed, or another's
         _check_account(gateway, user_id)
+    left_alone = {str(pid): str(owner)} if pid and user_id and owner and owner != user_id else {}
     pid, info, reason, messages = _find_managed(listed, info, user_id, name, history, slot)
     if not pid:
         return ManagedState(None, [], [], user_removed, recreated_reason=reason, name=name, slot=slot,
-                            messages=messages, listed=set(listed))
+                            messages=messages, listed=set(listed), left_alone=left_alone)
     listed_name = (listed.get(pid) or {}).get("name")
     if slot == MAIN and info.get("name") and info["name"] != name and listed_name != name:
         # said once (the run records the new name): a change of the key was silently ignored
@@ -1150,6 +1171,9 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     pkey, rkey = _keys(state.slot)
     manifest = store.read_manifest()
     history = _history(manifest)
+    for h in history:  # another user's, named by the record: left alone, and remembered as theirs
+        if h["id"] in state.left_alone:
+            h["owner"] = state.left_alone[h["id"]]
     text = fit_description(text)
     # a mood playlist is finished by exporting that mood again, not by the next build
     label, again = (("the managed playlist", "the next run") if state.slot == MAIN

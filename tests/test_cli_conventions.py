@@ -226,6 +226,30 @@ def test_playlists_shows_an_earlier_managed_playlist_created_since_the_last_refr
     assert len(rows) == 1 and rows[0]["tracks"] == len(server.playlist_track_ids(first))
 
 
+def test_playlists_names_another_accounts_playlist_the_record_named_other_account_not_earlier(logged_in):
+    """A remembered managed playlist that another user owns (a data directory of another
+    account's) is left alone and a new one made: `recommend playlists` listed it as "earlier",
+    one of this account's own managed before, which it never was."""
+    from recommender.store import Store
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    theirs = "smallPlaylist000000004"  # Spotify's, followed by the user
+    store = Store(cache)
+    store.update_manifest(managed_playlist={**store.read_manifest()["managed_playlist"], "id": theirs})
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    assert {"id": theirs, "name": "recommend: for you", "owner": "spotify"} in store.read_manifest()["managed_history"]
+    for history in (store.read_manifest()["managed_history"],  # and a history written before the owner was kept
+                    [{k: v for k, v in h.items() if k != "owner"} for h in store.read_manifest()["managed_history"]]):
+        store.update_manifest(managed_history=history)
+        rows = {r["id"]: r for r in json.loads(run(["playlists", "--json"], env).stdout)}
+        assert rows[theirs]["role"] == "other account" and rows[theirs]["owner"] == "spotify"
+        text = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
+        assert any(theirs in line and "│ other account" in line for line in text.splitlines()), text
+        refused = run(["build-playlist", "--dry-run", "--seed-playlist", theirs], env)
+        assert refused.exit_code == 2 and "another account's (its owner is 'spotify')" in refused.stderr
+        assert "written by this tool" not in refused.stderr
+
+
 def test_playlists_leaves_out_an_earlier_managed_playlist_deleted_before_the_last_refresh(logged_in):
     """A managed playlist you delete in Spotify, replaced since (by --new-playlist, or by the
     next run's new one), is gone from the next refresh's listing: `recommend playlists` still

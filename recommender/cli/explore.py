@@ -75,7 +75,8 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
                                  "recommend build-playlist --seed-playlist PLAYLIST_ID", "recommend playlists --demo"))
 def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: DemoOpt = False) -> None:
     """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
-    into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier, other computer)."""
+    into --seed-playlist, owner, tracks (those the tool holds, and Spotify's count when it differs), and which ones
+    this tool writes (yes, mood, earlier, other computer) or left alone (other account)."""
     from .. import jobs
     if demo:  # the sample library's playlists: the names `--seed-playlist` and `moods cluster` take with --demo
         source = _source(_settings(config), None, True, False, as_json)
