@@ -1494,9 +1494,16 @@ def undo_tuned_weights(settings, path: Path | None = None) -> tuple[Path, str, d
 # ----- playlists -----------------------------------------------------------------------------------
 def playlist_rows(settings, library: Library) -> list[dict[str, Any]]:
     """`recommend playlists`' rows: the cached playlists by name, then id (name, id, owner, tracks,
-    readable, managed, role: the tool's own as ``publish.managed_playlist_roles`` says), less the
-    ones of ours a run found unfollowed since, plus ours made since the last refresh (a playlist
-    --new-playlist replaced, the exported moods, the managed one)."""
+    total, readable, managed, role: the tool's own as ``publish.managed_playlist_roles`` says),
+    less the ones of ours a run found unfollowed since, plus ours made since the last refresh (a
+    playlist --new-playlist replaced, the exported moods, the managed one).
+
+    ``tracks``: the entries the cache holds, what --seed-playlist and moods cluster have of it
+    (none of a playlist Spotify does not let the app read; local files, podcast episodes and
+    removed tracks are not kept), where Spotify's count (``total``) made the one Spotify lets no
+    personal app read look as usable as the rest; of the tool's own but the managed one, whose
+    items no refresh reads (nothing uses them), Spotify's count. ``total``: Spotify's count as the
+    last refresh listed it (None: unknown, as of a playlist made since)."""
     from .publish import MAIN, gone_since_listing, managed_history, managed_playlist_roles, mood_playlists, slot_record
     store = open_store(settings)
     managed = slot_record(store.read_manifest(), MAIN)
@@ -1511,11 +1518,15 @@ def playlist_rows(settings, library: Library) -> list[dict[str, Any]]:
         pid = str(p["playlist_id"])
         if pid in gone:
             continue
-        tracks = p.get("total")
-        tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
+        total = p.get("total")
+        total = None if total is None or pd.isna(total) else int(total)
+        held = int(counts.get(pid, 0))
+        readable = pid not in library.unreadable()
+        # the tool's own but the managed one: listed, its items never read (``sync._unread``)
+        unread_by_design = roles.get(pid) not in (None, "yes") and readable and not held
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
-                     "tracks": tracks, "readable": pid not in library.unreadable(),
-                     "managed": pid in roles, "role": roles.get(pid)})
+                     "tracks": total if unread_by_design and total is not None else held, "total": total,
+                     "readable": readable, "managed": pid in roles, "role": roles.get(pid)})
     # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
     # tracks unknown), the exported moods, then the managed playlist (the tracks we last wrote)
     made_since = managed_history(store, since_refresh=True)
@@ -1529,7 +1540,8 @@ def playlist_rows(settings, library: Library) -> list[dict[str, Any]]:
     for pid, name, tracks in late:
         if pid not in shown:
             rows.append({"name": name or settings.playlist.name, "id": pid, "owner": library.user_id,
-                         "tracks": tracks, "readable": True, "managed": True, "role": roles.get(pid, "yes")})
+                         "tracks": tracks, "total": None, "readable": True, "managed": True,
+                         "role": roles.get(pid, "yes")})
     return rows
 
 

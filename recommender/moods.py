@@ -430,7 +430,7 @@ def _refuse_too_few(library: Library, sources, pname: str, n: int, use_audio: bo
     if n < MIN_TRACKS:  # "has 1 track", not "1 tracks"
         what = f"{plural(n, 'track')}{' with audio features' if use_audio else ''}"
         why = "".join(dict.fromkeys(library.unreadable_note(p) for p, _ in sources))
-        if not n and why:  # "has 0 tracks" of a playlist `recommend playlists` shows as "16 (unread)"
+        if not n and why:  # "has 0 tracks" of a playlist `recommend playlists` shows as "0 of 16 (unread)"
             raise NotEnoughData(f"playlist {pname!r} has no tracks this app can read, and clustering needs "
                                 f"at least {MIN_TRACKS}{why}")
         raise NotEnoughData(f"playlist {pname!r} has {n} {what}; clustering needs at least {MIN_TRACKS}{why}")

@@ -1120,8 +1120,9 @@ def test_why_says_where_a_track_is_or_which_rule_keeps_it_out_and_writes_nothing
 
 
 def test_the_playlists_listing_counts_the_cached_tracks_of_a_playlist_without_a_total(tmp_path):
-    """A playlist whose listing had no total (None, or NaN once read from the cache) is listed
-    with the number of its tracks the cache holds, 0 for none; a total Spotify gave is kept."""
+    """A playlist is listed with the number of its tracks the cache holds, 0 for none, whether
+    its listing had a total (kept beside, as ``total``) or none (None, or NaN once read from the
+    cache: ``total`` None)."""
     import numpy as np
     import pandas as pd
 
@@ -1132,7 +1133,8 @@ def test_the_playlists_listing_counts_the_cached_tracks_of_a_playlist_without_a_
     empty = pd.DataFrame([{**lib.playlists.iloc[0].to_dict(), "playlist_id": "empty", "name": "zz empty"}])
     playlists = pd.concat([lib.playlists, empty], ignore_index=True)
     playlists["total"] = [None, np.nan, 40] + [None] * (len(playlists) - 3)
-    rows = {r["id"]: r["tracks"] for r in jobs.playlist_rows(load_settings(environ={}, overrides={
+    rows = {r["id"]: (r["tracks"], r["total"]) for r in jobs.playlist_rows(load_settings(environ={}, overrides={
         "cache.dir": str(tmp_path)}), lib.replace(playlists=playlists))}
     held = lib.playlist_items.groupby("playlist_id").size()
-    assert (rows["p0"], rows["p1"], rows["p2"], rows["empty"]) == (held["p0"], held["p1"], 40, 0)
+    assert (rows["p0"], rows["p1"], rows["p2"], rows["empty"]) == (
+        (held["p0"], None), (held["p1"], None), (held["p2"], 40), (0, None))

@@ -177,16 +177,40 @@ def test_playlists_lists_ids_whole_names_safely_and_the_managed_one(logged_in):
     names = "".join(line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│"))
     assert "Road\\u200bTrip\\x1b[31m" in names  # wrapped over lines, but every character visible
     # Spotify's own playlist, whose tracks a personal app cannot read, was listed with its count as
-    # if --seed-playlist could use it (it then had "0 tracks"): marked, and said why
+    # if --seed-playlist could use it (it then had "0 tracks"): marked, and said why; its count
+    # is Spotify's, beside the none the cache holds ("5 (unread)" still read as 5 to use)
     [theirs] = [r for r in rows if r["owner"] == "spotify"]
     assert theirs["readable"] is False and all(r["readable"] for r in rows if r is not theirs)
+    assert theirs["tracks"] == 0 and theirs["total"] == len(server.playlist_track_ids(theirs["id"])) > 0
     wide = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
-    assert f"{theirs['tracks']} (unread)" in wide
+    assert f"│ 0 of {theirs['total']} (unread) │" in wide
     said = f"1 playlist (unread: '{theirs['name']}'): Spotify does not let this app read its tracks"
     assert said in " ".join(wide.split())
     # at 60 columns the tracks column, which marks it, is left out: the note names it
     narrow = run(["playlists"], {**env, "COLUMNS": "60"}).stdout
     assert "(unread)" not in narrow.split("left out at")[0] and said in " ".join(narrow.split())
+
+
+def test_playlists_counts_the_tracks_the_cache_holds_beside_spotifys_count(logged_in):
+    """The tracks column was Spotify's count: a playlist holding a local file, a podcast episode
+    or a removed track showed more tracks than --seed-playlist and moods cluster have of it. It
+    is the cache's count now, "N of M" when Spotify counts otherwise, and a line names them."""
+    server, env, _ = logged_in
+    me = server.account.user["id"]
+    mine = next(p for p in server.account.playlists if p["owner"] == me)
+    held = len(server.playlist_track_ids(mine["id"]))
+    mine["items"] += [{"kind": "local", "local": {"name": "Voice Memo", "artist": "Me", "album": "Memos",
+                                                  "duration_ms": 1000}, "added_at": "2024-01-01T00:00:00Z",
+                       "added_by": me},
+                      {"kind": "null", "added_at": "2024-01-02T00:00:00Z", "added_by": me}]
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    rows = {r["id"]: r for r in json.loads(run(["playlists", "--json"], env).stdout)}
+    total = len(mine["items"])
+    assert (rows[mine["id"]]["tracks"], rows[mine["id"]]["total"]) == (held, total) and total >= held + 2
+    wide = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
+    assert f"│ {held} of {total} " in wide
+    said = " ".join(wide.split())
+    assert f"('{mine['name']}' ({held} of {total})" in said and "holds entries the tool does not keep" in said, said
 
 
 def test_playlists_are_listed_by_name(logged_in):
@@ -216,8 +240,8 @@ def test_playlists_shows_an_earlier_managed_playlist_created_since_the_last_refr
     # the shape: the cached playlists, then the earlier one, then the managed one with what we wrote
     assert [r["id"] for r in listed[-2:]] == [first, second] and len(listed) == len(rows)
     assert listed[-1] == {"name": rows[first]["name"], "id": second, "owner": server.account.user["id"],
-                          "tracks": len(server.playlist_track_ids(second)), "readable": True, "managed": True,
-                          "role": "yes", "url": f"https://open.spotify.com/playlist/{second}"}
+                          "tracks": len(server.playlist_track_ids(second)), "total": None, "readable": True,
+                          "managed": True, "role": "yes", "url": f"https://open.spotify.com/playlist/{second}"}
     text = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
     assert any(first in line and "│ earlier" in line for line in text.splitlines()), text
     assert any(second in line and "│ yes" in line for line in text.splitlines()), text

@@ -262,7 +262,7 @@ def test_an_account_of_followed_playlists_or_one_small_one_is_offered_only_what_
                    "follow)" in built, built
             assert "this app can read; Spotify does not let this app read the tracks of playlists you only follow" in said
             assert "Today" not in said, said  # the followed playlist is not offered
-            # evaluate said only "no playlist has at least 10 tracks", of a playlist `playlists` shows as "16 (unread)"
+            # evaluate said only "no playlist has at least 10 tracks", of a playlist `playlists` shows as "0 of 16 (unread)"
             evaluated = " ".join(run(["evaluate"], env).stderr.split())
             assert "(evaluate.min_tracks); Spotify does not let this app read the tracks of the playlist you only " \
                    "follow" in evaluated, evaluated

@@ -96,14 +96,21 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
         return
     # a name of spaces only (or none) quoted: its cell was blank, as if the playlist had no name
     from ..wording import named
-    table = [[visible(named(r["name"])), r["id"], visible(r["owner"]),
-              "" if r["tracks"] is None else r["tracks"] if r["readable"] else f"{r['tracks']} (unread)",
-              r["role"] or ""] for r in rows]
+    table = [[visible(named(r["name"])), r["id"], visible(r["owner"]), _tracks_cell(r), r["role"] or ""]
+             for r in rows]
     from ..wording import plural
     _console().print(_table(f"{len(rows)} {plural(len(rows), 'playlist')} (ids are whole: copy them into "
                             "--seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",
                             drop=("owner", "tracks", "managed"), text=("name", "owner")))
+    fewer = [r for r in rows if r["readable"] and _held_apart(r)]
+    if fewer:  # "46 of 49": the entries of a playlist that are no track (named: a narrow terminal drops the column)
+        names = ", ".join(f"'{visible(r['name'])}' ({r['tracks']} of {r['total']})" for r in fewer[:5]) \
+            + (f" and {len(fewer) - 5} more" if len(fewer) > 5 else "")
+        n = len(fewer)
+        _echo_wrapped(f"{n} {plural(n, 'playlist')} ({names}) {plural(n, 'holds', 'hold')} entries the tool does not "
+                      "keep (local files, podcast episodes, tracks no longer on Spotify): the tracks column says how "
+                      "many of Spotify's count --seed-playlist and moods cluster use")
     unread = [r["name"] for r in rows if not r["readable"]]
     if unread:  # listed, but seeding from one or clustering it found no track and said "0 tracks"
         # named here: a narrow terminal leaves out the tracks column that marks them
@@ -114,6 +121,21 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
                       f"{plural(unread, 'its', 'their')} tracks (a personal app reads only the playlists you own or "
                       "collaborate on), so --seed-playlist and moods cluster cannot use "
                       f"{plural(unread, 'it', 'them')}: copy the tracks into a playlist of your own")
+
+
+def _held_apart(row: dict) -> bool:
+    """Whether a `recommend playlists` row's tracks (those the cache holds) differ from Spotify's count."""
+    return row["tracks"] is not None and row.get("total") is not None and row["tracks"] != row["total"]
+
+
+def _tracks_cell(row: dict) -> str:
+    """The tracks column: the tracks the cache holds, "46 of 49" when Spotify counts more (or
+    fewer), and "0 of 16 (unread)" of one Spotify does not let this app read (its count alone
+    read as 16 tracks --seed-playlist could use)."""
+    if row["tracks"] is None:
+        return ""
+    shown = f"{row['tracks']} of {row['total']}" if _held_apart(row) else str(row["tracks"])
+    return shown if row["readable"] else f"{shown} (unread)"
 
 
 @command("similar", examples=("recommend similar --demo 'zombie cranberries'",
