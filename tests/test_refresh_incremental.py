@@ -376,6 +376,25 @@ def test_the_open_data_finds_are_matched_to_the_tracks_by_arrow_not_a_scalar_per
     assert len(made) < len(library.track_ids) / 10
 
 
+def test_a_403_on_a_playlist_you_collaborate_on_is_not_remembered_as_another_owners_is(server, tmp_path):
+    # Spotify lets an app read the playlists you own or collaborate on; a bare 403 on either is
+    # its passing fault. Your own was asked again on the next refresh, one you collaborate on
+    # was remembered unreadable ("0 of 5 (unread)", none of its tracks your taste) until
+    # someone edited it; another owner's stays remembered for its snapshot (no request)
+    theirs, shared = "smallPlaylist000000004", "smallPlaylist000000005"
+    server.account.playlists.append({**server.account.playlist(theirs), "id": shared, "name": "Shared",
+                                     "collaborative": True, "items": list(server.account.playlist(theirs)["items"])})
+    server.add_fault(Fault(method="GET", path=rf"^/v1/playlists/{shared}/items$", status=403, times=1))
+    first, _ = _pull(server, tmp_path / "c")
+    assert first.unreadable() == {theirs, shared}
+    library, _ = _pull(server, tmp_path / "c")
+    asked = [r.path for r in api_requests(server, "GET")]
+    assert f"/v1/playlists/{shared}/items" in asked and f"/v1/playlists/{theirs}/items" not in asked
+    assert library.unreadable() == {theirs} and library.playlist_tracks(shared)
+    _pull(server, tmp_path / "c")  # read, and unchanged since: not asked again
+    assert f"/v1/playlists/{shared}/items" not in [r.path for r in api_requests(server, "GET")]
+
+
 def test_your_own_empty_playlist_costs_no_request_and_is_read_once_it_holds_tracks(server, tmp_path):
     """Twenty empty playlists made in the app cost twenty requests a refresh, each asking for
     the items the listing said there were none of. Your own empty playlist is taken as the

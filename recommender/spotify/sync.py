@@ -205,8 +205,11 @@ def _pull_playlists(gateway: Gateway, store: Store, user_id: str, cached: Librar
         snapshots[pid] = row["snapshot_id"]
         was_readable = (bool(old_playlists.loc[pid, "readable"])
                         if old_playlists is not None and pid in old_playlists.index else True)
+        # your own playlist is never remembered unreadable, nor one you collaborate on: Spotify lets
+        # an app read both, so a 403 on one was its passing fault (remembered, a collaborative
+        # playlist stayed "unread" until someone edited it); another's is, for its snapshot
         if row["snapshot_id"] and pid in old_snapshots and old_snapshots[pid] == row["snapshot_id"] \
-                and (was_readable or not row["owned"]):  # your own playlist is never remembered unreadable
+                and (was_readable or not (row["owned"] or row["collaborative"])):
             row["readable"] = was_readable
             item_frames.append(old_by_playlist.get(pid, no_items))
             if not row["readable"]:  # counted as not readable only, as on the pull that found it so
