@@ -395,6 +395,24 @@ def test_a_403_on_a_playlist_you_collaborate_on_is_not_remembered_as_another_own
     assert f"/v1/playlists/{shared}/items" not in [r.path for r in api_requests(server, "GET")]
 
 
+def test_your_own_playlist_an_older_version_remembered_unreadable_is_read_again_after_another_403(server, tmp_path):
+    # an older version remembered a bare 403 on your own playlist for its snapshot, its items
+    # dropped; this one asks again, and when Spotify refuses once more, the pull kept that same
+    # snapshot: the next refresh took the playlist for unchanged and read, with no tracks, until edited
+    pid = "smallPlaylist000000001"  # your own
+    held = _pull(server, tmp_path / "c")[0].playlist_tracks(pid)
+    store = Store(tmp_path / "c")
+    old = store.load_library()
+    playlists = old.playlists.copy()
+    playlists.loc[playlists["playlist_id"] == pid, "readable"] = False
+    store.save_library(old.replace(playlists=playlists,
+                                   playlist_items=old.playlist_items[old.playlist_items["playlist_id"] != pid]))
+    server.add_fault(Fault(method="GET", path=rf"^/v1/playlists/{pid}/items$", status=403, times=1))
+    _pull(server, tmp_path / "c")
+    library, _ = _pull(server, tmp_path / "c")
+    assert held and library.playlist_tracks(pid) == held
+
+
 def test_your_own_empty_playlist_costs_no_request_and_is_read_once_it_holds_tracks(server, tmp_path):
     """Twenty empty playlists made in the app cost twenty requests a refresh, each asking for
     the items the listing said there were none of. Your own empty playlist is taken as the

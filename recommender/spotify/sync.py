@@ -236,7 +236,10 @@ def _pull_playlists(gateway: Gateway, store: Store, user_id: str, cached: Librar
                 # Spotify lists the items of your own playlists; a bare 403 (or 404) on one is its
                 # passing fault, not a rule: keep what the last pull read, and read it again next time
                 problems.append(_own_playlist_refused(row["name"], exc, pid in old_by_playlist))
-                snapshots[pid] = old_snapshots.get(pid)
+                # no snapshot kept: read again next time, also when the listing's is the one the last
+                # pull kept (a playlist an older version remembered unreadable, asked again now: its
+                # snapshot unchanged, the next refresh took its cache of no items for a read one)
+                snapshots[pid] = None
                 item_frames.append(old_by_playlist.get(pid, no_items))
                 log.info("playlist %r (%s): Spotify refused its items (%s); kept the cached ones", row["name"], pid,
                          exc.status)
