@@ -82,6 +82,10 @@ MADE_BY = {"audio_features": "recommend import features FILE", "artist_genres": 
 BY_TRACK = ("audio_features",)
 BY_TRACK_GROUP = 65536  # rows per row group of their files: what a filtered read decodes at a time
 TMP_GLOB = ".*.tmp"  # what atomic_write leaves behind when killed between create and replace
+# a temporary file of one file's write (``.NAME.XXXXXXXX.tmp``: mkstemp's 8 characters) untouched
+# for this long is a killed write's: the next write of that file removes it (``_remove_stale_tmps``)
+STALE_TMP_SECONDS = 600.0
+_MKSTEMP_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 SAVING = "saving"  # manifest key set while ``save_library`` writes its frames (one unit)
 # manifest key: when the last refresh's discovery began, until it ends (a Ctrl-C, a kill, a crash
 # in between left a fresh cache without the finds, and no run asked again for 12 hours)
@@ -144,6 +148,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
     if path.exists() and not path.is_file():  # `--report /dev/null` as root replaced the device by a file
         raise _not_a_file(path)
     make_dirs(path.parent)
+    _remove_stale_tmps(path)
     if mode is None and path.exists():
         mode = path.stat().st_mode & 0o7777
     try:
@@ -170,6 +175,33 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
             err = StorageError.from_os_error(exc, path, chosen=chosen)
             raise StorageError(str(err).replace(tmp, str(path))) from None  # never name our temporary file
         raise
+
+
+def _remove_stale_tmps(path: Path) -> None:
+    """Delete the temporary files a killed write of ``path`` left beside it (``.NAME.XXXXXXXX.tmp``,
+    ours, untouched for ``STALE_TMP_SECONDS``): one beside the config file or a report was left
+    for good (``Store.remove_leftovers`` looks in the cache only). Never another file's, one
+    named otherwise, or another user's; one that cannot be removed is logged and left."""
+    import time
+    prefix = f".{path.name}."
+    found = []
+    try:
+        with os.scandir(path.parent) as entries:
+            for entry in entries:
+                middle = entry.name[len(prefix):-len(".tmp")]
+                if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp") and len(middle) == 8
+                        and set(middle) <= _MKSTEMP_CHARS):
+                    continue
+                st = entry.stat(follow_symlinks=False)
+                if (stat.S_ISREG(st.st_mode) and st.st_uid == getattr(os, "geteuid", lambda: st.st_uid)()
+                        and time.time() - st.st_mtime > STALE_TMP_SECONDS):
+                    found.append(Path(entry.path))
+    except OSError:  # the folder unreadable: the write says so itself
+        return
+    removed = paths.delete_leftovers(found)
+    if removed:
+        log.info("removed %d leftover temporary file(s) of a killed write of %s: %s", len(removed), path,
+                 ", ".join(p.name for p in removed))
 
 
 def atomic_write_text(path: Path, text: str, mode: int | None = None, chosen: bool = False) -> None:

@@ -457,3 +457,28 @@ def test_a_read_that_a_save_of_another_run_overtakes_never_gives_a_mix_of_two_pu
     tracks = set(lib.tracks["track_id"].astype(str))
     assert set(lib.playlist_items["track_id"].astype(str)) == tracks  # one pull's frames, whole
     assert len(tracks) == 5  # the pull that ended meanwhile, read again
+
+
+def test_a_config_write_killed_half_way_leaves_no_temporary_file_after_the_next_write_of_that_file(tmp_path):
+    """`kill -9` while the config file was written left `.config.yaml.XXXXXXXX.tmp` beside it for
+    good (the run lock's clean-up looks in the cache only): the next write of that file removes its
+    own stale temporary files, never a fresh one, another file's or one named otherwise."""
+    from recommender.store import atomic_write_text
+    folder = tmp_path / "config"
+    folder.mkdir()
+    config = folder / "config.yaml"
+    config.write_text("a: 1\n")
+    stale = folder / ".config.yaml.k1ll3d_9.tmp"  # mkstemp's name: 8 characters
+    others = [folder / ".config.yaml.w1p_w1p0.tmp",  # being written right now
+              folder / ".other.yaml.k1ll3d_9.tmp",  # another file's
+              folder / ".config.yaml.backup.tmp",  # not a name of ours
+              folder / ".config.yaml.k1ll3d_9.tmp.txt"]
+    for p in (stale, *others):
+        p.write_text("half written")
+    for p in (stale, *others[1:]):
+        os.utime(p, (time.time() - 3600, time.time() - 3600))  # from a write killed an hour ago
+    atomic_write_text(config, "a: 2\n")
+    assert config.read_text() == "a: 2\n"
+    assert not stale.exists()
+    assert all(p.exists() for p in others)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["config.yaml", *(p.name for p in others)])
