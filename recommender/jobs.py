@@ -1458,14 +1458,16 @@ def _record_tuned_off(settings, target: Path, written: dict[str, float], by_tune
 
 
 def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None,
-                        new_share: float | None = None, by_tune: bool = False) -> tuple[Path, str]:
+                        new_share: float | None = None, by_tune: bool = False,
+                        check: Callable[[], None] | None = None) -> tuple[Path, str]:
     """Store ``weights`` (and ``candidates.new_share`` when given) in the user's config in one
     write (comments and other keys kept), keeping what they replace for ``undo_tuned_weights``
     (``tune-undo.json`` in the data directory); returns (path, diff). Only values that differ
     from the ones ``settings`` has in effect are written: a weight left where it was (a
     package default, say) is not pinned in the file, so a later default still reaches it.
     ``by_tune``: written by `tune --write` (a weight of 0 is then one the next tune searches
-    again, ``tuned_off``), not by you (the web app's Save)."""
+    again, ``tuned_off``), not by you (the web app's Save). ``check``: called holding the run lock,
+    before anything is read (the Save's check that the file is the one its page was opened on)."""
     from .scorers import blend_weights
     from .tune import write_weights
     current = blend_weights(settings)
@@ -1474,6 +1476,8 @@ def write_tuned_weights(settings, weights: dict[str, float], path: Path | None =
         new_share = None
     target = tuned_weights_file(settings, path)
     with writing(settings, "tune --write"):
+        if check is not None:
+            check()
         earlier = _off_as_left(settings, target)
         diff = write_weights(target, weights, new_share, undo_file=Path(settings.cache_dir) / TUNE_UNDO,
                              by="`recommend tune --write`" if by_tune else "a Save in `recommend web`")

@@ -1701,3 +1701,41 @@ def test_an_audio_weight_with_no_audio_features_says_it_changes_nothing(ctx):
     assert "audio has a weight, but no track has audio features to score by (`recommend import features FILE` " \
            "imports them): its weight changes nothing" in said
     assert "audio has a weight" not in ctx.weights_preview({"content": 1.0, "audio": 0.0})["evaluation"]["off"]
+
+
+@pytest.mark.parametrize("save", ["weights", "discovery"])
+def test_a_tune_write_between_a_saves_version_check_and_its_lock_refuses_the_save_not_mixes_them(tmp_path, monkeypatch,
+                                                                                                  save):
+    # before: the Save compared the page's version with the file, then took the run lock; a
+    # `tune --write` in between was written over by a Save made from the values it replaced: a mix
+    from contextlib import contextmanager
+
+    from recommender.config import load_settings
+    from recommender.web.context import StaleConfig
+    config = tmp_path / "user.yaml"
+    config.write_text("# mine\nscorers:\n  year:\n    weight: 0.2\n")
+    c = WebContext(load_settings(config, environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=config,
+                   overrides={"cache.dir": str(tmp_path)})
+    opened = c.loaded_version
+    real, tuned = jobs.writing, []
+
+    @contextmanager
+    def tune_first(settings, command):
+        if not tuned:  # another process's `tune --write`, just before the Save takes the lock
+            tuned.append(command)
+            jobs.write_tuned_weights(load_settings(config, environ={}, overrides={"cache.dir": str(tmp_path)}),
+                                     {"year": 0.9, "content": 0.7}, path=config, by_tune=True)
+        with real(settings, command):
+            yield
+    monkeypatch.setattr(jobs, "writing", tune_first)
+    with pytest.raises(StaleConfig, match="changed since this page was opened"):
+        if save == "weights":
+            c.save_weights({"content": 0.5}, version=opened)
+        else:
+            c.save_discovery({"discovery.request_budget": 10}, version=opened)
+    assert tuned
+    text = config.read_text()
+    assert "weight: 0.9" in text and "weight: 0.7" in text  # tune's write, whole
+    assert "0.5" not in text and "request_budget" not in text  # and nothing of the Save's
+    c.save_weights({"content": 0.5}, version=c.loaded_version)  # a reloaded page saves
+    assert c.weights()["content"] == 0.5 and c.weights()["year"] == 0.9

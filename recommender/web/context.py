@@ -786,12 +786,13 @@ class WebContext:
 
     def save_weights(self, weights: dict[str, float], new_share: float | None = None, version: Any = None) -> str:
         """Write the weights like `tune --write` (comments and other keys kept); returns the diff.
-        ``version``: the config file's fingerprint the page was given (``check_version``)."""
-        self.check_version(version)
+        ``version``: the config file's fingerprint the page was given (``check_version``, made
+        holding the run lock: a `tune --write` just before the write was written over, a mix of both)."""
         self._with(weights, new_share)  # validates
         _path, diff = jobs.write_tuned_weights(self.settings, {k: float(v) for k, v in weights.items()},
                                                path=self.config_file,
-                                               new_share=None if new_share is None else float(new_share))
+                                               new_share=None if new_share is None else float(new_share),
+                                               check=lambda: self.check_version(version))
         self.reload_settings()
         self.invalidate("preview", "similar_setup")
         return diff
@@ -1032,9 +1033,9 @@ class WebContext:
         does; validated by config.py first. Returns the diff."""
         from ..configfile import set_values
         from .discovery import check_values
-        self.check_version(version)
         changes = check_values(self.settings, values)
         with jobs.writing(self.settings, "web discovery"):
+            self.check_version(version)  # holding the lock: a write just before it is seen
             diff = set_values(self.config_file, changes)
         self.reload_settings()
         self.invalidate("discovery")
