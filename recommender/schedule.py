@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -357,13 +358,15 @@ def unseen_settings(settings, config_path: Path | str | None, cache_dir: Path | 
 
 
 def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | str | None,
-                   write: bool = True) -> tuple[Path | None, list[str], list[str]]:
+                   write: bool = True, lock: Callable[[], None] | None = None) -> tuple[Path | None, list[str], list[str]]:
     """Make a scheduled run use the same settings as this one.
 
     Settings that come only from the environment are written into the user's config file
     (``config_path``, else the default user file, created when missing). A client secret that
     the file lacks is refused (UsageError): it is never written into a crontab, a unit or a
     file by us. With ``write=False`` nothing is changed and notes say what is missing.
+    ``lock``: called before the file is written (the caller then holds the run lock, as every
+    other writer of the config file does: a write between our read and ours was lost).
     Returns (the config file the scheduled command must use, keys written, notes).
     """
     missing = unseen_settings(settings, config_path, cache_dir)
@@ -410,6 +413,8 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
     sources = ", ".join(f"{k} from {settings.sources.get(k, 'your environment')}" for k in keys)
     if write:
         from .configfile import set_values
+        if lock is not None:
+            lock()
         set_values(target, {key: missing[key] for key in keys})
         log.info("wrote %s to %s for the scheduled run", ", ".join(keys), target)
     else:

@@ -1307,3 +1307,43 @@ def test_status_warns_when_cron_has_not_started_the_runs_it_was_due_to(tmp_path,
     _runs(cache)
     assert "no scheduled run since 2026-12-03 20:00 UTC" in " ".join(
         clock(tmp_path, datetime(2026, 12, 6, 9, 0, tzinfo=timezone.utc)).split())
+
+
+def test_the_settings_install_writes_into_the_config_file_are_written_holding_the_run_lock(tmp_path, monkeypatch, tab):
+    """`schedule install` wrote the settings of your environment into the config file without the
+    run lock every other writer of it holds (a Save in `recommend web`, `tune --write`, a block): a
+    `tune --write` between its read of the file and its write was written over, its weights lost."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    from recommender import configfile, jobs
+    from recommender.cli import app
+    from recommender.config import load_settings
+    from recommender.errors import LockHeld
+    monkeypatch.setattr(sys, "argv", [str(_script(tmp_path / "exe")), "schedule", "install"])
+    config, cache = tmp_path / "u.yaml", tmp_path / "cache"
+    config.write_text("# mine\nscorers:\n  year:\n    weight: 0.2\n")
+    real_load, tune = configfile._load, []
+
+    def load_then_tune(path):  # another process's `tune --write` right after install read the file
+        out = real_load(path)
+        if not tune:
+            tune.append("asked")
+            try:
+                jobs.write_tuned_weights(load_settings(config, environ={}, overrides={"cache.dir": str(cache)}),
+                                         {"year": 0.9}, path=config, by_tune=True)
+                tune.append("written")
+            except LockHeld:  # the lock's "another run holds the lock": tune --write says so, exit 6
+                tune.append("refused")
+        return out
+    monkeypatch.setattr(configfile, "_load", load_then_tune)
+    result = CliRunner().invoke(app, ["schedule", "install", "--at", "0 7 * * *", "--config", str(config),
+                                      "--tabfile", str(tab)],
+                                env={"RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_ID": "abc123"})
+    assert result.exit_code == 0, result.stderr
+    text = config.read_text()
+    assert "client_id: abc123" in text  # the install's write
+    assert tune[-1] == "refused" or "weight: 0.9" in text, text  # (before: tune's write said done, and lost)
+    assert tune == ["asked", "refused"]  # the other write waits for the lock: nothing written is lost
+    assert "weight: 0.2" in text

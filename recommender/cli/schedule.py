@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -27,7 +28,7 @@ def schedule_install_cmd(
     config: ConfigOpt = None, tabfile: TabfileOpt = None,
 ) -> None:
     """Add (or replace) our one crontab entry running `build-playlist --quiet --no-input`."""
-    from .. import schedule
+    from .. import jobs, schedule
     from ..paths import home_short
     settings = _settings(config)
     expr = schedule.validate_cron(at) if at is not None else schedule.configured_cron(settings)
@@ -43,38 +44,44 @@ def schedule_install_cmd(
     cache = Path(settings.cache_dir).resolve() if settings.data_dirs.single else None
     before = None if print_only else schedule.show(tabfile)  # no crontab to write fails before the config is touched
     target = schedule.config_target(settings, cfg)
-    kept = None if print_only else schedule.file_bytes(target)
-    cfg, written, notes = schedule.carry_settings(settings, cfg, cache, write=not print_only)
-    carried, proxy_notes = schedule.proxy_environment()
-    for note in notes + proxy_notes:
-        _note(note)
-    if written:
-        _echo(f"wrote {', '.join(written)} to {cfg}: the scheduled run does not see your shell's environment")
-    carried = {**schedule.xdg_environment(settings.data_dirs), **carried}
-    given = f"the scheduled run is given your {', '.join(carried)} (cron and systemd do not see your shell's)"
-    if carried and not print_only:
-        _echo(given)
-    if print_only:  # what was asked for, so printed with --quiet too (it printed nothing: a script's trap)
-        def result(text: str) -> None:
-            typer.echo(text, file=_state.stdout or sys.stdout)
-        if carried:  # a comment of what is pasted (a bare line of it went into a crontab pasted whole)
-            result(f"# {given}")
-        result("# crontab line (crontab -e):")
-        result(schedule.cron_line(expr, exe, cfg, cache, carried))
-        for name, text in schedule.systemd_units(expr, exe, cfg, cache, carried).items():
-            result(f"\n# {home_short(schedule.unit_dir() / name)}\n{text.rstrip()}")
-        result("\n# then: systemctl --user daemon-reload && systemctl --user enable --now recommend.timer"
-                   "\n# and, unless you stay logged in, let the timer run without a login session"
-                   " (it also catches up a run missed while off or asleep: Persistent=true):"
-                   '\n#   loginctl enable-linger "$USER"')
-        return
-    try:
-        line, zone, _ = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
-    except BaseException:  # a refused crontab (or Ctrl-C) left the settings written into the config file
+    with contextlib.ExitStack() as held:  # the run lock, from the config file's write until the line is in
+        kept = None
+
+        def lock() -> None:  # before the config file is written: a refused crontab puts it back as it was then
+            nonlocal kept
+            held.enter_context(jobs.writing(settings, "schedule install"))
+            kept = schedule.file_bytes(target)
+        cfg, written, notes = schedule.carry_settings(settings, cfg, cache, write=not print_only, lock=lock)
+        carried, proxy_notes = schedule.proxy_environment()
+        for note in notes + proxy_notes:
+            _note(note)
         if written:
-            schedule.put_back(target, kept)
-            _note(f"{visible(str(target))} is put back as it was")
-        raise
+            _echo(f"wrote {', '.join(written)} to {cfg}: the scheduled run does not see your shell's environment")
+        carried = {**schedule.xdg_environment(settings.data_dirs), **carried}
+        given = f"the scheduled run is given your {', '.join(carried)} (cron and systemd do not see your shell's)"
+        if carried and not print_only:
+            _echo(given)
+        if print_only:  # what was asked for, so printed with --quiet too (it printed nothing: a script's trap)
+            def result(text: str) -> None:
+                typer.echo(text, file=_state.stdout or sys.stdout)
+            if carried:  # a comment of what is pasted (a bare line of it went into a crontab pasted whole)
+                result(f"# {given}")
+            result("# crontab line (crontab -e):")
+            result(schedule.cron_line(expr, exe, cfg, cache, carried))
+            for name, text in schedule.systemd_units(expr, exe, cfg, cache, carried).items():
+                result(f"\n# {home_short(schedule.unit_dir() / name)}\n{text.rstrip()}")
+            result("\n# then: systemctl --user daemon-reload && systemctl --user enable --now recommend.timer"
+                       "\n# and, unless you stay logged in, let the timer run without a login session"
+                       " (it also catches up a run missed while off or asleep: Persistent=true):"
+                       '\n#   loginctl enable-linger "$USER"')
+            return
+        try:
+            line, zone, _ = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
+        except BaseException:  # a refused crontab (or Ctrl-C) left the settings written into the config file
+            if written:
+                schedule.put_back(target, kept)
+                _note(f"{visible(str(target))} is put back as it was")
+            raise
     from ..status import note_installed
     note_installed(settings.cache_dir, line)  # `status` then tells a line cron never started
     typer.echo(f"installed: {line}")
