@@ -493,3 +493,41 @@ def test_a_batch_answer_whose_rows_have_another_shape_is_a_failure_not_nothing_f
     with pytest.raises(ServiceError, match="answered with rows of another shape"):
         asked(od)
     assert od.failure is not None and od.cache._load(kind) == {}  # nothing kept: the next run asks again
+
+
+@pytest.mark.parametrize("failure", ["429", "503"])
+def test_a_spotify_wait_during_the_look_ups_that_would_end_past_max_seconds_stops_the_step_unslept(tmp_path, failure):
+    """A new track's look-up answered 429 "wait 20 s" (within spotify.max_retry_wait) 2 s before
+    the end of discovery.max_seconds: the gateway slept it whole, the step 18 s past its time,
+    where an open-data client's wait ends the step at once (``Budget.may_wait``); the gateway's
+    back-off after a 5xx alike. Outside discovery the gateway waits as it did."""
+    import spotipy
+    from spotipy.exceptions import SpotifyException
+
+    from recommender.spotify.gateway import Gateway
+    now, sleeps = [0.0], []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+    od = open_data(tmp_path)
+    od.budget = Budget(None, seconds=10.0, clock=lambda: now[0])
+    refusal = (SpotifyException(429, -1, "slow down", headers={"Retry-After": "20"}) if failure == "429"
+               else SpotifyException(503, -1, "unavailable"))
+    answers = [refusal, spotify_track("s1", "Roads", "Portishead")]
+
+    def call(*args, **kwargs):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+    client = spotipy.Spotify(auth="token")
+    client._internal_call = call
+    gateway = Gateway(client, max_retry_wait=60.0, backoff=5.0, sleep=sleep)
+    now[0] = 8.0
+    with pytest.raises(BudgetExhausted, match="discovery.max_seconds") as stopped:
+        Resolver(Library.from_frames(user_id="u"), od, gateway).track_rows(["s1"])
+    assert stopped.value.slow and stopped.value.service == "Spotify"
+    assert sleeps == [] and now[0] <= 10.0
+    answers[:0] = [refusal]  # the same gateway, asked outside discovery: waits as asked
+    assert gateway.get("tracks/s1")["id"] == "s1" and sleeps == [20.0 if failure == "429" else 5.0]

@@ -252,12 +252,16 @@ class Resolver:
 
     def _spotify(self, path: str, **params) -> dict | None:
         """One Spotify request of discovery, the time its answer took noted in the run's budget
-        (``Budget.took``: past ``discovery.max_seconds`` the note names the slowest service)."""
+        (``Budget.took``: past ``discovery.max_seconds`` the note names the slowest service); a
+        wait for Spotify (a 429's, a back-off) that would end past that time stops the step unslept,
+        as an open-data client's does (``Budget.may_wait``)."""
         import time
-        started = time.monotonic()
+        started, bound = time.monotonic(), getattr(self.gateway, "wait_bound", None)
+        self.gateway.wait_bound = lambda seconds, why: self.od.budget.may_wait("Spotify", seconds, why)
         try:
             return self.gateway.get(path, **params)
         finally:
+            self.gateway.wait_bound = bound
             self.od.budget.took("Spotify", time.monotonic() - started)
 
     def track_rows(self, track_ids: list[str], progress: Progress | None = None) -> list[dict]:

@@ -233,6 +233,9 @@ class Gateway:
         told the seconds of each long wait as it starts, and None when it is over (the run
         lock's record, for `recommend status` and another run's exit 6)."""
         self.client = client
+        # told each wait (seconds, why) before it is slept, and may raise instead: discovery's look-ups
+        # set it to their budget's time (``Budget.may_wait``), which a 429's wait ran past unbounded
+        self.wait_bound: Callable[[float, str], None] | None = None
         self.where = where  # configured_at: named when Spotify cannot be reached
         self.wait_file = wait_file
         self.app = app
@@ -387,6 +390,8 @@ class Gateway:
         if self.waited + wait > self.max_total_wait:
             self._keep_wait(wait)
             raise RateLimited(self._past_total(wait, f"429 on {method} {url}"), retry_after=wait) from None
+        if self.wait_bound is not None:
+            self.wait_bound(wait, f"429 on {method} {url}")
         said = slow_down_notice(f"Spotify{self.where}", f"429 on {method} {url}", wait, self.max_retries - attempt)
         self._rate_sleep(wait, said, warn=not self.announced)
         self.announced = True
@@ -451,6 +456,8 @@ class Gateway:
             reason = f"{what}, {attempt + 1} {plural(attempt + 1, 'attempt')}"
             raise SpotifyUnavailable(f"Spotify is unavailable ({reason}){self.where}; try again later", reason=reason,
                                      unreached=unreached)
+        if self.wait_bound is not None:
+            self.wait_bound(backoff_wait(self.backoff, self.max_retry_wait, attempt), what)
         if not self.announced:
             self.announced = True
             waits = [backoff_wait(self.backoff, self.max_retry_wait, a) for a in range(attempt, self.max_retries)]
