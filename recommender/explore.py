@@ -112,8 +112,8 @@ class TrackIndex:
 
     def search(self, query: str, limit: int = 10) -> pd.DataFrame:
         """Best ``limit`` local tracks for ``query`` scoring at least ``min_score``, best first
-        (ties: the shorter name, i.e. the undecorated version, then track id); columns
-        SEARCH_COLUMNS with source "local"."""
+        (ties: a title the query spells out, then the shorter name, i.e. the undecorated
+        version, then track id); columns SEARCH_COLUMNS with source "local"."""
         rows = self.index_.query(query, max(limit, 0), self.min_score)
         out = pd.DataFrame(rows, columns=SEARCH_COLUMNS[:-1])
         out["score"] = out["score"].astype(float)

@@ -13,10 +13,10 @@ A document is a track's folded "title artists album" text. A query scores each d
   typed alone prefers that title (artist) over tracks that merely mention the words, and an
   album's name its tracks, after a title of that name;
 
-``score = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * field`` (0..1). Ties go to the
-shorter name (the undecorated version), then the track id. Trigrams are taken within words
-padded with a space (" ha", "hal", "alo", "lo "), so typos and missing accents still match
-most of a word.
+``score = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * field`` (0..1). Ties go to a
+title the query spells out (``_spelt``), then the shorter name (the undecorated version), then the track
+id. Trigrams are taken within words padded with a space (" ha", "hal", "alo", "lo "), so
+typos and missing accents still match most of a word.
 
 The index is built once per library and saved as one ``.npz`` file (atomic write) carrying
 the fingerprint of what it was built from; ``SearchIndex.load`` returns None when the file
@@ -243,6 +243,14 @@ def _gram_words(words: _Words, column: np.ndarray, doc_word: np.ndarray, m: int)
     return _ptr(keys // max(n_words, 1), m), (keys % max(n_words, 1)).astype(np.int32)
 
 
+def _spelt(asked: str, name: str) -> int:
+    """How much of the folded query ``asked`` (padded with a space each side) a track's title
+    spells out, as whole words: the length of its folded name or of its core title (the longer
+    one found in the query), else 0."""
+    found = [len(f) for f in (fold(name), fold(core_title(name))) if f and f" {f} " in asked]
+    return max(found, default=0)
+
+
 def _combine(coverage: np.ndarray, field: np.ndarray) -> np.ndarray:
     """The score from the query's coverage and the best field cosine (both 0..1)."""
     return COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * np.minimum(field, 1.0)
@@ -398,9 +406,9 @@ class SearchIndex:
         return _combine(self._coverage(query), np.maximum(np.maximum(title, artist), ALBUM_SHARE * album))
 
     def query(self, query: str, limit: int = 10, min_score: float = MIN_SCORE) -> list[dict]:
-        """The best ``limit`` tracks scoring at least ``min_score``, best first (ties: the
-        shorter name, then track id): dicts with track_id, name, artists, artist_names, album,
-        score."""
+        """The best ``limit`` tracks scoring at least ``min_score``, best first (ties: a title
+        the query spells out, accents and case aside, then the shorter name, then track id):
+        dicts with track_id, name, artists, artist_names, album, score."""
         ref = parse_track_ref(query)  # a track's id, URI or link pasted in: that track (as `similar` takes it)
         if ref is not None and limit > 0:
             at = next((i for i, t in enumerate(self.tracks) if t[0] == ref), None)
@@ -410,8 +418,17 @@ class SearchIndex:
         keep = np.flatnonzero((s >= min_score) & (s > 1e-9))
         if len(keep) == 0 or limit <= 0:
             return []
+        rounded = np.round(s[keep], 9)
+        # of the tracks that may be shown (those scoring at least the limit-th best), a title the
+        # query spells out ("Me & You", "The Cranberries - In the End") comes before the others it
+        # ties with ("You & Me"; "Lost" from the album "In the End")
+        last = min(limit, len(keep)) - 1
+        shown = rounded >= -np.partition(-rounded, last)[last]
+        keep, rounded = keep[shown], rounded[shown]
+        asked = f" {fold(unescape_shown(query))} "
+        spelt = np.array([_spelt(asked, self.tracks[i][1]) for i in keep], dtype=np.int64)
         ids = np.array([self.tracks[i][0] for i in keep], dtype=object)
-        order = keep[np.lexsort((ids, self.name_len[keep], -np.round(s[keep], 9)))][:limit]
+        order = keep[np.lexsort((ids, self.name_len[keep], -spelt, -rounded))][:limit]
         return [self._row(i, float(s[i])) for i in order]
 
     def _row(self, i: int, score: float) -> dict:

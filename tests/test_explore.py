@@ -326,6 +326,26 @@ def test_a_title_alone_prefers_that_title_over_mentions(mad):
     assert hits["track_id"].iloc[0] == tid(5)
 
 
+def test_a_title_typed_exactly_comes_first_among_the_tracks_it_ties_with():
+    # in the sample library "Me & You" found "You & Me" first (the same words, a lower track id),
+    # "bad bad bad" James Bay's "Bad" (a shorter name) and "Dababy" a track of DaBaby's, and
+    # `similar "Me & You"` started from "You & Me"
+    lib = make_library([("You & Me", "James TW", "Chapters"), ("Me & You", "Chip Conyard", "Me & You"),
+                        ("Bad", "James Bay", "Electric Light"), ("Bad Bad Bad", "Kalli", "Bad Bad Bad"),
+                        ("Suge", "DaBaby", "Baby on Baby"), ("Dababy", "Dfideliz", "Dababy")])
+    for query, expected in (("Me & You", 1), ("Bad Bad Bad", 3), ("dababy", 5)):
+        assert search_tracks(lib, query, limit=3)["track_id"].iloc[0] == tid(expected), query
+    assert resolve_track(lib, "Me & You") == tid(1)
+    # and with its artist: "The Cranberries - In the End" found "Lost", of the album "In the End"
+    other = make_library([("Lost", "The Cranberries", "In the End"), ("In the End", "The Cranberries", "In the End"),
+                          ("Thing For You - Don Diablo Remix", "David Guetta", "Thing For You"),
+                          ("Thing For You - David Guetta Remix", "David Guetta", "Thing For You")])
+    for query, expected in (("The Cranberries - In the End", 1), ("in the end cranberries", 1),
+                            ("David Guetta - Thing For You - David Guetta Remix", 3)):
+        assert search_tracks(other, query, limit=3)["track_id"].iloc[0] == tid(expected), query
+    assert search_tracks(lib, "bad", limit=2)["track_id"].iloc[0] == tid(2)  # the exact "Bad", as before
+
+
 def test_gibberish_is_an_honest_no_match(mad):
     # before: 7 unrelated rows came back for "xyzzyqq"
     assert search_tracks(mad, "xyzzyqq", limit=10).empty
