@@ -25,7 +25,7 @@ from .errors import RecommenderError, UsageError
 from .library import Library
 from .links import ID_RE, TRACK_URI_RE, parse_track_ref, spotify_ref_kind
 from .paths import SAMPLE_LIBRARY
-from .searchindex import MIN_SCORE, SearchIndex, check_query, core_title, empty_library, fold
+from .searchindex import MIN_SCORE, SearchIndex, check_query, core_title, empty_library, fold, refuse_short_link
 
 if TYPE_CHECKING:  # the scorers import scikit-learn: a first search (the index build) does not need it
     from .scorers.base import Scorer
@@ -243,6 +243,7 @@ def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SC
         return ref
     if not fold(text):
         raise UsageError(f"no track matches {text!r}: give a name, a Spotify track id, URI or URL")
+    refuse_short_link(text)
     other = spotify_ref_kind(text)
     if other not in (None, "track"):  # (searched for as words, it said "no track matches")
         raise UsageError(f"{text.strip()!r} is a Spotify {other} link, not a track's: "

@@ -14,6 +14,9 @@ TRACK_URI_RE = re.compile(r"^spotify:track:([0-9A-Za-z]{22})$")
 LINK_START = r"(?:https?://)?open\.spotify\.com/(?:intl-[a-z-]+/)?(?:embed/)?"
 _TRACK_LINK_RE = re.compile(rf"^{LINK_START}track/([0-9A-Za-z]{{22}})(?:[/?#].*)?$")
 PLAYLIST_LINK_RE = re.compile(rf"^(?:spotify:playlist:|{LINK_START}playlist/)([0-9A-Za-z]{{22}})(?:[/?#].*)?$")
+# the short links the phone app's Share gives (spotify.link/..., once spoti.fi/...): only Spotify's
+# servers know what they lead to
+_SHORT_LINK_RE = re.compile(r"^(?:https?://)?(?:spotify\.link|spoti\.fi)/\S+$", re.IGNORECASE)
 _KINDS = "track|album|artist|playlist|episode|show|user"
 _REF_KIND_RE = re.compile(rf"^(?:{LINK_START}({_KINDS})/|spotify:({_KINDS}):)")
 
@@ -24,6 +27,11 @@ def spotify_ref_kind(text: str) -> str | None:
     words or a name, an album link was "no match")."""
     m = _REF_KIND_RE.match(text.strip())
     return (m.group(1) or m.group(2)) if m else None
+
+
+def is_short_link(text: str) -> bool:
+    """Whether ``text`` is a Spotify short link (``https://spotify.link/...``), which names no id."""
+    return bool(_SHORT_LINK_RE.match((text or "").strip()))
 
 
 def parse_track_ref(text: str) -> str | None:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .links import parse_track_ref, spotify_ref_kind
+from .links import is_short_link, parse_track_ref, spotify_ref_kind
 from .namewords import CJK_LETTERS, unpackaged, word_grams
 from .safetext import unescape_shown
 
@@ -112,11 +112,22 @@ def refuse_other_link(text: str) -> None:
     """UsageError for a Spotify album, artist, playlist, episode... link or URI given where a
     search takes words or a track: searched for as words, it said "No match" (exit 0) of an
     album the cache holds."""
+    refuse_short_link(text)
     other = spotify_ref_kind(text)
     if other not in (None, "track"):
         from .errors import UsageError
         raise UsageError(f"{text.strip()!r} is a Spotify {other} link, not a track's: search takes words of a "
                          "title, artist or album, or a track's id, URI or link (Share, Copy Song Link)")
+
+
+def refuse_short_link(text: str) -> None:
+    """UsageError for a Spotify short link (``https://spotify.link/...``, what the phone app's
+    Share gives) where a track is asked for: searched for as words it was "No match", and
+    `similar` then said to give a Spotify track URL, the thing it was given."""
+    if is_short_link(text):
+        from .errors import UsageError
+        raise UsageError(f"{text.strip()!r} is a Spotify short link, which only Spotify can open: open it in a "
+                         "browser and give the open.spotify.com link it leads to, or the track's name")
 
 
 # Chinese, Japanese and Korean letters: those scripts write no spaces between words

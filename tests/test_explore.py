@@ -732,6 +732,19 @@ def test_an_album_playlist_or_artist_link_searched_for_is_said_to_be_one(tmp_pat
     assert CliRunner().invoke(app, ["search", "--demo", "zombie"], env=env).exit_code == 0
 
 
+def test_a_spotify_short_link_is_said_to_be_one_not_searched_for_as_words():
+    """The phone app's Share, Copy link gives https://spotify.link/...: `search` said "No match ...
+    (nothing scored 0.35 or more)" of a track the cache may hold, and `similar` "no track ...
+    matches it; try `recommend search` or a Spotify track URL", the very thing given."""
+    lib = make_library([("Zombie", "The Cranberries", "No Need To Argue")])
+    for text in ("https://spotify.link/Bq4aXyz12Kb", "spotify.link/Bq4aXyz12Kb?si=1", "https://spoti.fi/3xYzAb"):
+        with pytest.raises(UsageError, match="is a Spotify short link.*open.spotify.com"):
+            search_tracks(lib, text)
+        with pytest.raises(UsageError, match="is a Spotify short link.*open.spotify.com"):
+            resolve_track(lib, text)
+    search_tracks(lib, "spotify.link", min_score=0.0)  # words are still words: not refused
+
+
 def test_a_word_of_a_core_title_alone_does_not_break_a_query():
     """A core title can make a word no document has ("ab(x)cd" -> "abcd"); the last track's such
     word was past the end of the word table: the query crashed (IndexError)."""
