@@ -3,7 +3,8 @@
 A document is a track's folded "title artists album" text. A query scores each document by
 
 - ``coverage``: the share of the query's trigrams (IDF-weighted, squared) found in the
-  document, each query word's within one word of it (the word that holds most of them): a
+  document (its words, and those it writes with punctuation inside joined: ``joined``), each
+  query word's within one word of it (the word that holds most of them): a
   query naming the title *and* the artist is fully covered only by that recording, an artist's
   name alone covers all of that artist's tracks, and "viva" is covered by the album "Ferida
   Viva", not by "Surviva" beside "Vivegam" (its " vi" taken from one word, its "va " from the
@@ -44,8 +45,8 @@ from .safetext import unescape_shown
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 5  # 2: each Chinese, Japanese or Korean letter is a gram of its own too; 3: words; 4: artist_names;
-# 5: format characters (zero-width space...) dropped by ``fold``
+INDEX_VERSION = 6  # 2: each Chinese, Japanese or Korean letter is a gram of its own too; 3: words; 4: artist_names;
+# 5: format characters (zero-width space...) dropped by ``fold``; 6: ``joined`` words ("acdc" of "AC/DC")
 NGRAM = 3
 COVERAGE_WEIGHT = 0.75
 ALBUM_SHARE = 0.5  # an album's name counts for half a title's in ``field``
@@ -77,6 +78,23 @@ def fold(text: str) -> str:
     # mark, bidi marks) dropped, not taken for word breaks: "Hel\u200blo" is found by "hello"
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
     return _NON_WORD.sub(" ", stripped.casefold()).strip()
+
+
+_INNER_PUNCTUATION = re.compile(r"[^\W_](?:[^\w\s]|_)+[^\W_]")  # a word's letters around punctuation
+
+
+def joined(text: str) -> str:
+    """The words ``text`` writes with punctuation inside, folded and joined as people type them
+    without it, space-separated ("" when none): "AC/DC" -> "acdc", "R.E.M." -> "rem", "a-ha" ->
+    "aha", "Don't" -> "dont". ``fold`` makes two words of each ("ac dc"), so "acdc" found nothing."""
+    if not _INNER_PUNCTUATION.search(text or ""):
+        return ""
+    out = []
+    for token in text.split():
+        parts = fold(token).split()
+        if len(parts) > 1:
+            out.append("".join(parts))
+    return " ".join(out)
 
 
 def core_title(name: str) -> str:
@@ -310,11 +328,19 @@ class SearchIndex:
                   for t, names in zip(tracks, artist_names)]
         n = len(tracks)
         words = _Words()
+        inner_of: dict[str, list[int]] = {}  # an artist's or album's ``joined`` words, once per text
+
+        def inner(text: str) -> list[int]:
+            got = inner_of.get(text)
+            if got is None:
+                got = inner_of[text] = words.numbers(joined(text))
+            return got
         doc_words, title_words, artist_words, album_words = [], [], [], []
         step = max(1, n // 20)
         for i, (_, name, artists, album) in enumerate(tracks):
             a, b = words.numbers(artists), words.numbers(album)
-            doc_words.append(words.numbers(name) + a + b)  # the words of "name artists album"
+            # the words of "name artists album", and those it writes with punctuation inside joined
+            doc_words.append(words.numbers(name) + a + b + words.numbers(joined(name)) + inner(artists) + inner(album))
             title_words.append(words.numbers(core_title(name)))
             artist_words.append(a)
             album_words.append(b)
@@ -468,7 +494,9 @@ class SearchIndex:
 
         parts, word_total = self._word_weights(query)
         for k, (_, n, a, b) in enumerate(tracks):
-            words = [{lookup[g] for g in grams(word) if g in lookup} for word in set(fold(f"{n} {a} {b}").split())]
+            text = f"{n} {a} {b}"
+            words = [{lookup[g] for g in grams(word) if g in lookup}
+                     for word in set(fold(text).split()) | set(joined(text).split())]
             held = sum(max((float(w2[np.isin(cols, list(doc))].sum()) for doc in words), default=0.0)
                        for cols, w2 in parts)
             cov = held / word_total if word_total > 0 else 0.0

@@ -615,7 +615,7 @@ def test_the_index_build_gives_each_track_the_rows_of_the_formula_and_reports_pr
     the module's formula, track by track, and it reports the tracks read."""
     from collections import Counter
 
-    from recommender.searchindex import SearchIndex, grams
+    from recommender.searchindex import SearchIndex, grams, joined
     tracks = [("a", "Halo", "Beyoncé", "I Am"), ("b", "Halo - Remastered 2009", "Beyoncé", "I Am"),
               ("c", "ab(x)cd", "Zed", ""), ("d", "夜に駆ける", "YOASOBI", "夜"), ("e", "", "", ""),
               ("f", "Halo halo halo", "Beyonce, Jay-Z", "Ø")]
@@ -625,7 +625,7 @@ def test_the_index_build_gives_each_track_the_rows_of_the_formula_and_reports_pr
     assert sorted(set(calls)) == [(i, len(tracks)) for i in range(1, len(tracks) + 1)]  # each track read is told
     vocab = [str(g) for g in idx.vocab]
     col = {g: j for j, g in enumerate(vocab)}
-    docs = [set(grams(fold(f"{n} {a} {b}"))) for _, n, a, b in tracks]
+    docs = [set(grams(f"{fold(f'{n} {a} {b}')} {joined(f'{n} {a} {b}')}")) for _, n, a, b in tracks]  # "jayz" too
     assert vocab == sorted(set().union(*docs))
     df = Counter(g for d in docs for g in d)
     assert np.allclose(idx.idf, np.log((1 + len(tracks)) / (1 + np.array([df[g] for g in vocab]))) + 1)
@@ -743,6 +743,19 @@ def test_a_spotify_short_link_is_said_to_be_one_not_searched_for_as_words():
         with pytest.raises(UsageError, match="is a Spotify short link.*open.spotify.com"):
             resolve_track(lib, text)
     search_tracks(lib, "spotify.link", min_score=0.0)  # words are still words: not refused
+
+
+def test_a_name_written_with_punctuation_is_found_typed_without_it():
+    """"acdc" found nothing ("No match") in a library holding AC/DC, "rem" no track of R.E.M.'s
+    and "aha" none of a-ha's: the letters of "AC/DC" were two words, "ac" and "dc"."""
+    lib = make_library([("Back In Black", "AC/DC", "Back In Black"), ("Everybody Hurts", "R.E.M.", "Automatic"),
+                        ("Take on Me", "a-ha", "Hunting High and Low"), ("Dont Stop", "Someone", "Other"),
+                        ("Mantém", "WIU", "Manter"), ("The Anthem", "Dimitri Vegas", "Remedy")])
+    for query, expected in (("acdc", 0), ("rem everybody hurts", 1), ("aha take on me", 2), ("aha", 2),
+                            ("AC/DC", 0), ("R.E.M.", 1)):
+        hits = search_tracks(lib, query, limit=3)
+        assert not hits.empty and hits["track_id"].iloc[0] == tid(expected), query
+    assert search_tracks(lib, "rem", limit=3)["track_id"].iloc[0] == tid(1)
 
 
 def test_a_word_of_a_core_title_alone_does_not_break_a_query():
