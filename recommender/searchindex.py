@@ -45,8 +45,9 @@ from .safetext import unescape_shown
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 6  # 2: each Chinese, Japanese or Korean letter is a gram of its own too; 3: words; 4: artist_names;
-# 5: format characters (zero-width space...) dropped by ``fold``; 6: ``joined`` words ("acdc" of "AC/DC")
+INDEX_VERSION = 7  # 2: each Chinese, Japanese or Korean letter is a gram of its own too; 3: words; 4: artist_names;
+# 5: format characters (zero-width space...) dropped by ``fold``; 6: ``joined`` words ("acdc" of "AC/DC");
+# 7: and "and" of "&"
 NGRAM = 3
 COVERAGE_WEIGHT = 0.75
 ALBUM_SHARE = 0.5  # an album's name counts for half a title's in ``field``
@@ -80,16 +81,17 @@ def fold(text: str) -> str:
     return _NON_WORD.sub(" ", stripped.casefold()).strip()
 
 
-_INNER_PUNCTUATION = re.compile(r"[^\W_](?:[^\w\s]|_)+[^\W_]")  # a word's letters around punctuation
+_INNER_PUNCTUATION = re.compile(r"[^\W_](?:[^\w\s]|_)+[^\W_]|&")  # a word's letters around punctuation, or "&"
 
 
 def joined(text: str) -> str:
     """The words ``text`` writes with punctuation inside, folded and joined as people type them
     without it, space-separated ("" when none): "AC/DC" -> "acdc", "R.E.M." -> "rem", "a-ha" ->
-    "aha", "Don't" -> "dont". ``fold`` makes two words of each ("ac dc"), so "acdc" found nothing."""
+    "aha", "Don't" -> "dont". ``fold`` makes two words of each ("ac dc"), so "acdc" found nothing.
+    And "and" for an "&" ("Me & You" is found by "me and you", where "&" was no word)."""
     if not _INNER_PUNCTUATION.search(text or ""):
         return ""
-    out = []
+    out = ["and"] if "&" in text else []
     for token in text.split():
         parts = fold(token).split()
         if len(parts) > 1:
@@ -273,9 +275,10 @@ def _gram_words(words: _Words, column: np.ndarray, doc_word: np.ndarray, m: int)
 
 
 def _spelt(asked: str, name: str) -> int:
-    """How much of the folded query ``asked`` (padded with a space each side) a track's title
-    spells out, as whole words: the length of its folded name or of its core title (the longer
-    one found in the query), else 0."""
+    """How much of the folded query ``asked`` (padded with a space each side, "&" read as "and")
+    a track's title spells out, as whole words: the length of its folded name or of its core
+    title (the longer one found in the query), else 0."""
+    name = name.replace("&", " and ")  # ("me and you" spells out "Me & You", as ``joined`` finds it)
     found = [len(f) for f in (fold(name), fold(core_title(name))) if f and f" {f} " in asked]
     return max(found, default=0)
 
@@ -462,7 +465,7 @@ class SearchIndex:
         last = min(limit, len(keep)) - 1
         shown = rounded >= -np.partition(-rounded, last)[last]
         keep, rounded = keep[shown], rounded[shown]
-        asked = f" {fold(unescape_shown(query))} "
+        asked = f" {fold(unescape_shown(query).replace('&', ' and '))} "
         spelt = np.array([_spelt(asked, self.tracks[i][1]) for i in keep], dtype=np.int64)
         ids = np.array([self.tracks[i][0] for i in keep], dtype=object)
         order = keep[np.lexsort((ids, self.name_len[keep], -spelt, -rounded))][:limit]

@@ -758,6 +758,16 @@ def test_a_name_written_with_punctuation_is_found_typed_without_it():
     assert search_tracks(lib, "rem", limit=3)["track_id"].iloc[0] == tid(1)
 
 
+def test_an_ampersand_is_found_typed_as_and():
+    """"me and you" listed "You And Me" and not "Me & You" at all: "&" was no word of the title."""
+    lib = make_library([("You And Me", "The Cranberries", "Wake Up and Smell the Coffee"),
+                        ("Me & You", "Chip Conyard", "Me & You"), ("You Called And Told Me", "Jeff Redd", "Various"),
+                        ("You Don't Love Me Now", "The Made and The Born", "Other")])
+    hits = search_tracks(lib, "me and you", limit=3)
+    assert list(hits["track_id"].iloc[:2]) == [tid(0), tid(1)]
+    assert search_tracks(lib, "me & you", limit=1)["track_id"].iloc[0] == tid(1)  # as before
+
+
 def test_a_word_of_a_core_title_alone_does_not_break_a_query():
     """A core title can make a word no document has ("ab(x)cd" -> "abcd"); the last track's such
     word was past the end of the word table: the query crashed (IndexError)."""
