@@ -256,38 +256,20 @@ def test_a_login_that_lacks_a_permission_is_a_login_problem_not_an_outage(standi
         in line, line
 
 
-def test_a_login_granted_fewer_scopes_than_asked_fails_naming_them(standin, tmp_path):
+@pytest.mark.parametrize("secret", [None, "the-secret"], ids=["pkce", "client-secret"])
+def test_a_login_granted_fewer_scopes_than_asked_fails_naming_them(standin, tmp_path, secret):
     """The login page approved without user-follow-read: `recommend auth` said "Logged in (could
     not ask Spotify who you are: the saved login lacks the scopes ...)", exit 0, and every run
-    then failed. The login fails now (exit 3), naming the missing scope; a login saved before stays."""
-    import re
-
-    from recommender import jobs
-    from recommender.errors import AuthError
-    cache = tmp_path / "cache"
-    settings = settings_for(standin, cache, **{"spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
-    save_login(standin, cache)
-    working = (cache / "spotify-token.json").read_text()
-
-    def browser(url: str) -> None:  # the person's page approved less than asked
-        _browser(re.sub(r"\+?user-follow-read", "", url))
-    with pytest.raises(AuthError, match=r"lacks the scopes this tool needs \(user-follow-read\)"):
-        jobs.login(settings, open_url=browser)
-    assert (cache / "spotify-token.json").read_text() == working
-
-
-def test_a_login_with_a_client_secret_granted_fewer_scopes_than_asked_fails_naming_them(standin, tmp_path):
-    """With a client secret, spotipy saved the scopes the tool asked for, not those Spotify
-    granted: a login approved without user-follow-read said "Logged in", exit 0, and every
-    run then failed with a 403 naming no permission. The login fails now as the PKCE one does,
-    naming the missing scope, and a login saved before stays."""
+    then failed. The login fails now (exit 3), naming the missing scope; a login saved before stays.
+    With a client secret, spotipy saved the scopes the tool asked for, not those Spotify granted:
+    that login said "Logged in" and every run then failed with a 403 naming no permission."""
     import re
 
     from recommender import jobs
     from recommender.errors import AuthError
     cache = tmp_path / "cache"
     settings = settings_for(standin, cache, **{"spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback",
-                                               "spotify.client_secret": "the-secret"})
+                                               **({"spotify.client_secret": secret} if secret else {})})
     save_login(standin, cache)
     working = (cache / "spotify-token.json").read_text()
 

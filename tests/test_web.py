@@ -1812,11 +1812,15 @@ def test_the_runs_page_offers_the_web_apps_demo_for_a_publish_before_any_login(t
     assert "`recommend web --demo`" in runs and "build-playlist --demo" not in runs
 
 
-def _first_artist_named_with(standin, tmp_path, tail: str):
-    """Every artist's name ending in ``tail`` (or all spaces, for "only spaces"): the context, the
+def _first_artist_named_with(standin, tmp_path, tail: str = "", inside: str = ""):
+    """Every artist's name ending in ``tail`` (or all spaces, for "only spaces"), ``inside`` in
+    place of its first space (or before an "x" added, a name of one word): the context, the
     first recommended track, its first artist's id and name."""
     for artist in standin.account.artists.values():
-        artist["name"] = "   " if tail == "only spaces" else artist["name"] + tail
+        name = artist["name"]
+        if inside:
+            name = name.replace(" ", inside, 1) if " " in name else name + inside + "x"
+        artist["name"] = "   " if tail == "only spaces" else name + tail
     ctx = standin_context(standin, tmp_path)
     first = ctx.preview().table["track_id"].iloc[0]
     t = ctx.library().tracks.set_index("track_id").loc[first]
@@ -1879,12 +1883,7 @@ def test_the_undo_of_a_block_of_a_name_holding_a_carriage_return_or_nul_unblocks
     # A browser posts a form's value with a lone CR made CR LF (as every line break) and a NUL
     # made U+FFFD: the Undo of the block of "Band\rName" sent "Band\r\nName", unblocked as
     # "Band\nName": "not unblocked: the artist is not in candidates.blocklist_artists", blocked for good
-    for artist in standin.account.artists.values():
-        artist["name"] = artist["name"].replace(" ", inside, 1) if " " in artist["name"] else artist["name"] + inside + "x"
-    ctx = standin_context(standin, tmp_path)
-    first = ctx.preview().table["track_id"].iloc[0]
-    t = ctx.library().tracks.set_index("track_id").loc[first]
-    aid, blocked = str(t["artist_ids"][0]), str(t["artist_names"][0])
+    ctx, first, aid, blocked = _first_artist_named_with(standin, tmp_path, inside=inside)
     assert inside in blocked
     with serving(ctx) as (sec, base):
         s = entered(sec, base)
@@ -1905,12 +1904,7 @@ def test_blocking_an_artist_whose_name_holds_a_next_line_character_blocks_that_a
     # line break and folds it to a space: "Band\x85Name" was blocked as "Band Name", which blocks no one
     # (the page said "blocked" above the artist's tracks, still there), and its Undo unblocked no one
     import html as htmlmod
-    for artist in standin.account.artists.values():
-        artist["name"] = artist["name"].replace(" ", inside, 1) if " " in artist["name"] else artist["name"] + inside + "x"
-    ctx = standin_context(standin, tmp_path)
-    first = ctx.preview().table["track_id"].iloc[0]
-    t = ctx.library().tracks.set_index("track_id").loc[first]
-    aid, blocked = str(t["artist_ids"][0]), str(t["artist_names"][0])
+    ctx, first, aid, blocked = _first_artist_named_with(standin, tmp_path, inside=inside)
     assert inside in blocked
     with serving(ctx) as (sec, base):
         s = entered(sec, base)
