@@ -1853,20 +1853,30 @@ def test_the_undo_of_a_block_of_a_name_ending_in_a_space_or_line_break_unblocks_
     # The block wrote the name whole ("Band "), but its message's Undo sent it back trimmed ("Band"):
     # "not unblocked: the artist is not in candidates.blocklist_artists", the artist blocked for good
     # (a name of spaces only had no Undo at all)
-    import html as htmlmod
     ctx, first, aid, _ = _first_artist_named_with(standin, tmp_path, tail)
     with serving(ctx) as (sec, base):
         s = entered(sec, base)
-        r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "track": first, "artist_id": aid},
-                   timeout=60)
+        r = _block(s, sec, base, first, aid)
         assert "blocked the artist" in r.text and len(ctx.settings.candidates.blocklist_artists) == 1
-        undo = re.search(r'<form method="post" action="/next/steer" id="undo-block" class="undo">(.*?)</form>', r.text, re.S)
-        assert undo is not None, "no Undo"
-        sent = {n: re.sub(r"\r\n|\r|\n", "\r\n", htmlmod.unescape(v))  # as a browser posts it: line breaks CR LF
-                for n, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', undo.group(1))}
-        r = s.post(base + "/next/steer", data={**sent, "action": "unblock"}, timeout=60)
+        r = _click_undo_block(s, base, r)
         assert "unblocked the artist" in r.text, r.text
     assert ctx.settings.candidates.blocklist_artists == []
+
+
+def _block(s, sec, base: str, first: str, aid: str):
+    """The Next page's Block of the artist ``aid`` of the track ``first``: the page it answers with."""
+    return s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "track": first, "artist_id": aid},
+                  timeout=60)
+
+
+def _click_undo_block(s, base: str, page):
+    """The Undo of the block ``page`` answered with, posted as a browser posts its form
+    (``as_a_browser_posts``): the page it answers with."""
+    undo = re.search(r'<form method="post" action="/next/steer" id="undo-block" class="undo">(.*?)</form>', page.text, re.S)
+    assert undo is not None, "no Undo"
+    sent = {n: as_a_browser_posts(v) for n, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">',
+                                                              undo.group(1))}
+    return s.post(base + "/next/steer", data={**sent, "action": "unblock"}, timeout=60)
 
 
 def as_a_browser_posts(value: str) -> str:
@@ -1887,13 +1897,9 @@ def test_the_undo_of_a_block_of_a_name_holding_a_carriage_return_or_nul_unblocks
     assert inside in blocked
     with serving(ctx) as (sec, base):
         s = entered(sec, base)
-        r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "track": first, "artist_id": aid},
-                   timeout=60)
+        r = _block(s, sec, base, first, aid)
         assert "blocked the artist" in r.text and ctx.settings.candidates.blocklist_artists == [blocked]
-        undo = re.search(r'<form method="post" action="/next/steer" id="undo-block" class="undo">(.*?)</form>', r.text, re.S)
-        sent = {n: as_a_browser_posts(v) for n, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">',
-                                                                  undo.group(1))}
-        r = s.post(base + "/next/steer", data={**sent, "action": "unblock"}, timeout=60)
+        r = _click_undo_block(s, base, r)
         assert "unblocked the artist" in r.text, re.search(r'id="message"[^>]*>(.*?)</p>', r.text, re.S).group(1)
     assert ctx.settings.candidates.blocklist_artists == []
 
@@ -1908,8 +1914,7 @@ def test_blocking_an_artist_whose_name_holds_a_next_line_character_blocks_that_a
     assert inside in blocked
     with serving(ctx) as (sec, base):
         s = entered(sec, base)
-        r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "track": first, "artist_id": aid},
-                   timeout=60)
+        r = _block(s, sec, base, first, aid)
         assert "blocked the artist" in r.text
         assert ctx.settings.candidates.blocklist_artists == [blocked]
         assert first not in htmlmod.unescape(r.text)

@@ -12,6 +12,7 @@ fails instead, so it can never be skipped silently there.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -361,6 +362,23 @@ def put_back(config: Path, before: str | None) -> None:
         config.unlink()
     else:
         config.write_text(before)
+
+
+@contextlib.contextmanager
+def two_tabs(browser, demo):
+    """Two pages that have opened the printed URL (two tabs of one person) and the demo's config
+    file, which the tests after this one share: it is put back as it was and the pages closed,
+    however the test ends (a failing one left its weights to the tests after it)."""
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    before = config.read_text() if config.exists() else None
+    pages = []
+    try:
+        pages += [entered_page(browser, demo), entered_page(browser, demo)]
+        yield pages[0], pages[1], config
+    finally:
+        put_back(config, before)
+        for pg in pages:
+            pg.context.close()
 
 
 def save_weight(pg, demo, scorer: str, value: str) -> None:
@@ -1218,42 +1236,37 @@ def test_a_save_refused_as_older_than_the_file_keeps_what_was_set_on_the_page(br
     # old values do not undo that change; it said "reload the page to see its values", and the
     # reload lost the sliders moved and the fields typed. The page now shows the file's values with
     # its own changes kept, and the next Save writes both.
-    config = demo["web_cache"] / "demo" / "web-config.yaml"
-    before = config.read_text() if config.exists() else None
-    mine, other = entered_page(browser, demo), entered_page(browser, demo)
-    mine.goto(demo["base"] + "/weights")
-    mine.wait_for_selector("#metrics tbody tr")
-    mine.locator("#w-content").fill("0.3")
-    share = "0.05" if mine.input_value("#new-share") != "0.05" else "0.1"  # the new-music share too
-    mine.locator("#new-share").fill(share)
-    save_weight(other, demo, "year", "0.6")
-    mine.click("#save")
-    mine.locator("#save-status", has_text="not saved: the config file changed since this page was opened").wait_for()
-    expect(mine.locator("#w-year")).to_have_value("0.6")  # the other tab's
-    # and said beside the slider and to a screen reader as a moved slider's value is
-    assert mine.inner_text("output[for=w-year]") == "0.60" and mine.get_attribute("#w-year", "aria-valuetext") == "0.60"
-    assert mine.input_value("#w-content") == "0.3" and mine.input_value("#new-share") == share  # this page's, kept
-    mine.click("#save")
-    mine.locator("#save-status", has_text="saved to").wait_for()
-    saved = config.read_text()
-    assert "year:\n    weight: 0.6" in saved and "content:\n    weight: 0.3" in saved and f"new_share: {share}" in saved, saved
-    mine.goto(demo["base"] + "/discovery")
-    mine.fill("[data-key='discovery.request_budget']", "123")
-    other.goto(demo["base"] + "/discovery")
-    other.uncheck("[data-key='discovery.similar_artists.enabled']")
-    other.click("#save")
-    other.locator("#status", has_text="saved to").wait_for()
-    mine.click("#save")
-    mine.locator("#status", has_text="not saved: the config file changed").wait_for()
-    assert not mine.is_checked("[data-key='discovery.similar_artists.enabled']")  # the other tab's
-    assert mine.input_value("[data-key='discovery.request_budget']") == "123"  # typed here, kept
-    mine.click("#save")
-    mine.locator("#status", has_text="saved to").wait_for()
-    saved = config.read_text()
-    assert "request_budget: 123" in saved and "enabled: false" in saved, saved
-    put_back(config, before)  # the demo is shared by the tests after this one
-    mine.context.close()
-    other.context.close()
+    with two_tabs(browser, demo) as (mine, other, config):
+        mine.goto(demo["base"] + "/weights")
+        mine.wait_for_selector("#metrics tbody tr")
+        mine.locator("#w-content").fill("0.3")
+        share = "0.05" if mine.input_value("#new-share") != "0.05" else "0.1"  # the new-music share too
+        mine.locator("#new-share").fill(share)
+        save_weight(other, demo, "year", "0.6")
+        mine.click("#save")
+        mine.locator("#save-status", has_text="not saved: the config file changed since this page was opened").wait_for()
+        expect(mine.locator("#w-year")).to_have_value("0.6")  # the other tab's
+        # and said beside the slider and to a screen reader as a moved slider's value is
+        assert mine.inner_text("output[for=w-year]") == "0.60" and mine.get_attribute("#w-year", "aria-valuetext") == "0.60"
+        assert mine.input_value("#w-content") == "0.3" and mine.input_value("#new-share") == share  # this page's, kept
+        mine.click("#save")
+        mine.locator("#save-status", has_text="saved to").wait_for()
+        saved = config.read_text()
+        assert "year:\n    weight: 0.6" in saved and "content:\n    weight: 0.3" in saved and f"new_share: {share}" in saved, saved
+        mine.goto(demo["base"] + "/discovery")
+        mine.fill("[data-key='discovery.request_budget']", "123")
+        other.goto(demo["base"] + "/discovery")
+        other.uncheck("[data-key='discovery.similar_artists.enabled']")
+        other.click("#save")
+        other.locator("#status", has_text="saved to").wait_for()
+        mine.click("#save")
+        mine.locator("#status", has_text="not saved: the config file changed").wait_for()
+        assert not mine.is_checked("[data-key='discovery.similar_artists.enabled']")  # the other tab's
+        assert mine.input_value("[data-key='discovery.request_budget']") == "123"  # typed here, kept
+        mine.click("#save")
+        mine.locator("#status", has_text="saved to").wait_for()
+        saved = config.read_text()
+        assert "request_budget: 123" in saved and "enabled: false" in saved, saved
 
 
 def test_a_weight_saved_on_a_page_is_not_written_again_over_another_tabs_later_save(browser, demo):
@@ -1261,56 +1274,46 @@ def test_a_weight_saved_on_a_page_is_not_written_again_over_another_tabs_later_s
     # moved) was refused as older than the file, and took the file's values but kept its own 0.3 of
     # content as "changed here" (the page still compared with the file as opened): Save again wrote
     # 0.3 over the other tab's 0.8. Once saved, a value is the file's (as on the Discovery page)
-    config = demo["web_cache"] / "demo" / "web-config.yaml"
-    before = config.read_text() if config.exists() else None
-    mine, other = entered_page(browser, demo), entered_page(browser, demo)
-    save_weight(mine, demo, "content", "0.3")
-    save_weight(other, demo, "content", "0.8")
-    mine.locator("#w-year").fill("0.6")
-    mine.click("#save")
-    mine.locator("#save-status", has_text="not saved: the config file changed since this page was opened").wait_for()
-    expect(mine.locator("#w-content")).to_have_value("0.8")  # the other tab's, saved after this page's
-    assert mine.input_value("#w-year") == "0.6"  # moved here since, kept
-    mine.click("#save")
-    mine.locator("#save-status", has_text="saved to").wait_for()
-    saved = config.read_text()
-    assert "content:\n    weight: 0.8" in saved and "year:\n    weight: 0.6" in saved, saved
-    put_back(config, before)  # the demo is shared by the tests after this one
-    mine.context.close()
-    other.context.close()
+    with two_tabs(browser, demo) as (mine, other, config):
+        save_weight(mine, demo, "content", "0.3")
+        save_weight(other, demo, "content", "0.8")
+        mine.locator("#w-year").fill("0.6")
+        mine.click("#save")
+        mine.locator("#save-status", has_text="not saved: the config file changed since this page was opened").wait_for()
+        expect(mine.locator("#w-content")).to_have_value("0.8")  # the other tab's, saved after this page's
+        assert mine.input_value("#w-year") == "0.6"  # moved here since, kept
+        mine.click("#save")
+        mine.locator("#save-status", has_text="saved to").wait_for()
+        saved = config.read_text()
+        assert "content:\n    weight: 0.8" in saved and "year:\n    weight: 0.6" in saved, saved
 
 
 def test_back_to_the_discovery_or_weights_page_shows_the_files_values_not_the_ones_set_before(browser, demo):
     # Saved 321 here, another tab saved 456 since, then Back to this page: it was loaded anew (the
     # file's 456), but the browser put back the field's 321 as typed, and the next Save (another
     # field changed) wrote 321 over the other tab's 456, unsaid. The form keeps no typed state
-    config = demo["web_cache"] / "demo" / "web-config.yaml"
-    before = config.read_text() if config.exists() else None
-    mine, other = entered_page(browser, demo), entered_page(browser, demo)
-    budget = "[data-key='discovery.request_budget']"
-    for pg, value in ((mine, "321"), (other, "456")):
-        pg.goto(demo["base"] + "/discovery")
-        pg.fill(budget, value)
-        pg.click("#save")
-        pg.locator("#status", has_text="saved to").wait_for()
-        if pg is mine:
-            mine.goto(demo["base"] + "/next")
-    mine.go_back()
-    mine.wait_for_url(demo["base"] + "/discovery")
-    expect(mine.locator(budget)).to_have_value("456")
-    assert "request_budget: 456" in config.read_text()
-    # the Weights page alike: its slider showed this page's 0.3, the page's weight (and its Save) the file's 0.8
-    save_weight(mine, demo, "content", "0.3")
-    mine.goto(demo["base"] + "/next")
-    save_weight(other, demo, "content", "0.8")
-    mine.go_back()
-    mine.wait_for_url(demo["base"] + "/weights")
-    mine.wait_for_selector("#metrics tbody tr")
-    expect(mine.locator("#w-content")).to_have_value("0.8")
-    assert mine.inner_text("output[for=w-content]") == "0.80"
-    put_back(config, before)  # the demo is shared by the tests after this one
-    mine.context.close()
-    other.context.close()
+    with two_tabs(browser, demo) as (mine, other, config):
+        budget = "[data-key='discovery.request_budget']"
+        for pg, value in ((mine, "321"), (other, "456")):
+            pg.goto(demo["base"] + "/discovery")
+            pg.fill(budget, value)
+            pg.click("#save")
+            pg.locator("#status", has_text="saved to").wait_for()
+            if pg is mine:
+                mine.goto(demo["base"] + "/next")
+        mine.go_back()
+        mine.wait_for_url(demo["base"] + "/discovery")
+        expect(mine.locator(budget)).to_have_value("456")
+        assert "request_budget: 456" in config.read_text()
+        # the Weights page alike: its slider showed this page's 0.3, the page's weight (and its Save) the file's 0.8
+        save_weight(mine, demo, "content", "0.3")
+        mine.goto(demo["base"] + "/next")
+        save_weight(other, demo, "content", "0.8")
+        mine.go_back()
+        mine.wait_for_url(demo["base"] + "/weights")
+        mine.wait_for_selector("#metrics tbody tr")
+        expect(mine.locator("#w-content")).to_have_value("0.8")
+        assert mine.inner_text("output[for=w-content]") == "0.80"
 
 
 def test_a_save_that_changes_nothing_says_so(browser, demo):
