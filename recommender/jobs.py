@@ -1557,11 +1557,16 @@ def read_status(settings, store: Store, library: Library | None, runs: int = 5,
     read after the library (which can take seconds), just before the run lock is: a run that
     ended meanwhile left its marks in a manifest read first, and status called it stopped.
     `recommend status` and the web app's Runs page both read it so."""
-    from .spotify.auth import read_token
+    from .spotify.auth import another_apps_login, read_token, token_path
     from .status import read_warnings, status
     manifest = store.read_manifest()
-    info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=library,
+    token = read_token(settings.cache_dir)
+    info = status(settings.cache_dir, manifest, token, library=library,
                   frames_dir=settings.frames_dir, runs=runs, schedule=schedule)
+    if other := another_apps_login(token, token_path(settings.cache_dir), settings.spotify.client_id,
+                                   settings.sources.get("spotify.client_id")):
+        # spotify.client_id changed since the login: every run stops so; its time said "valid"
+        info["login"].update(state="needs login", message=other, expires_at=None, expires_in_minutes=None)
     info["warnings"] += read_warnings(store, library)
     return info
 
@@ -1573,7 +1578,7 @@ def status_report(settings, *, demo: bool = False, offline: bool = False,
     ``offline`` (``before_check()`` just before: the CLI's logging), a login that cannot be made
     named with why, and the artists `enrich genres` would look up now."""
     from . import schedule
-    from .spotify.auth import another_apps_login, make_auth_manager, read_token, token_path, unusable_token
+    from .spotify.auth import make_auth_manager, unusable_token
     from .errors import AuthError, StorageError
     if demo:  # the demo's own directory: its runs, cache and playlist (in the stand-in, gone with it)
         settings = demo_settings(settings)
@@ -1585,10 +1590,6 @@ def status_report(settings, *, demo: bool = False, offline: bool = False,
         info["login"] = {"state": "demo", "expires_at": None, "expires_in_minutes": None, "scope": None,
                          "message": "each --demo run logs in to its own stand-in of Spotify; no account of yours"}
         info["schedule"] = None
-    elif other := another_apps_login(read_token(settings.cache_dir), token_path(settings.cache_dir),
-                                     settings.spotify.client_id, settings.sources.get("spotify.client_id")):
-        # spotify.client_id changed since the login: every run stops so; --offline said "valid"
-        info["login"].update(state="needs login", message=other, expires_at=None, expires_in_minutes=None)
     elif info["login"]["state"] == "needs login" and (damaged := unusable_token(settings.cache_dir)):
         info["login"]["message"] = damaged  # named: not taken for a login never made
     elif info["login"]["state"] == "needs login":  # "run `recommend auth`" sent you to a command that fails
