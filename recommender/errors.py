@@ -207,6 +207,7 @@ class StorageError(RecommenderError):
     # the lock's was exit 1, "unexpected error", after the playlist was written), EFBIG (a file
     # size limit, `ulimit -f`: it was exit 1 too, naming no file)
     STORAGE_ERRNOS = frozenset({28, 122, 30, 13, 1, 21, 27})
+    NO_ROOM_ERRNOS = frozenset({28, 122, 30, 27})  # of those, no room to write at all: full, quota, read-only, size limit
     HINTS = {28: "the disk is full: free some space and run again",
              122: "the disk quota is used up: free some space and run again",
              30: "the file system is read-only: make it writable again (a disk the system remounted "

@@ -162,7 +162,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         """A full disk loses log lines quietly (the CLI reports the failure in one line);
         anything else is reported as logging does."""
         exc = sys.exc_info()[1]
-        if isinstance(exc, OSError) and exc.errno in {28, 122, 30, 27}:  # ENOSPC, EDQUOT, EROFS, EFBIG (`ulimit -f`)
+        if isinstance(exc, OSError) and exc.errno in StorageError.NO_ROOM_ERRNOS:
             return
         super().handleError(record)
 
