@@ -370,17 +370,27 @@ def _percent_column(finite: np.ndarray) -> bool:
     return above >= 2 and 2 * above > len(finite) and finite.max() <= 100
 
 
-def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]]:
-    """(id column, {feature: file column}) of a CSV header, matched case-insensitively."""
+def _resolve_columns(header: list[str], path: Path,
+                     cells: Callable[[str], pd.Series] | None = None) -> tuple[str, dict[str, str]]:
+    """(id column, {feature: file column}) of a CSV header, matched case-insensitively. Of
+    several id columns, the first (in ``ID_COLUMNS``' order) whose ``cells`` hold a Spotify track
+    id, else the first: a row number in "id" beside the track's URI in "uri" (a database's
+    export) refused the file as keyed by no Spotify id."""
     folded: dict[str, str] = {}
     for h in header:
         folded.setdefault(str(h).strip().casefold(), h)
     ids: dict[str, str] = {}
     for h in header:
         ids.setdefault(header_words(h), h)
-    id_col = next((ids[c] for c in _ID_HEADERS if c in ids), None)
-    if id_col is None:
+    found = [ids[c] for c in _ID_HEADERS if c in ids]
+    if not found:
         raise DataError(f"{path}: no track id column (expected one of track_id, id, Track URI, uri, spotify_id)")
+
+    def holds_ids(column: pd.Series) -> bool:
+        return bool(column.astype(str).str.strip().str.extract(_TRACK_ID, expand=False).notna().any())
+    # (its first rows looked at first: the whole of a 1.2-million-row column only when they hold none)
+    id_col = found[0] if len(found) == 1 or cells is None else next(
+        (h for h in found if holds_ids(cells(h).iloc[:1000]) or holds_ids(cells(h))), found[0])
     features = {c: folded[c] for c in schema.AUDIO_COLUMNS if c in folded}
     for alias, c in ALIASES.items():
         if alias in folded and c not in features:
@@ -561,7 +571,7 @@ def import_features(path: Path | str, library: Library | None, store: Store,
     sep, skip = csv_layout(path, encoding)
     df, too_many = _read_csv(path, sep, encoding, skip, progress)
     lines = _record_lines(path, sep, encoding, skip)
-    id_col, columns = _resolve_columns(list(df.columns), path)
+    id_col, columns = _resolve_columns(list(df.columns), path, cells=lambda h: df[h])
     report = ImportReport(path=str(path), rows=len(df), columns=list(columns))
     raw = pd.DataFrame({c: df[f] for c, f in columns.items()}, index=df.index)
     read = read_features(raw, columns, decimal_comma=sep != ",")

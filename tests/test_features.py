@@ -525,6 +525,19 @@ def test_an_id_column_spelt_with_underscores_or_spotify_id_is_found(tmp_path, he
     assert stored(store).loc[tid(1), "energy"] == pytest.approx(0.6)
 
 
+def test_the_id_column_holding_spotify_ids_is_read_when_another_id_column_holds_row_numbers(tmp_path):
+    """A file with a row number in "id" and the track in "uri" (a database's export) was refused:
+    "column 'id' holds no Spotify track id", as "id" comes first of the id headers."""
+    path = tmp_path / "f.csv"
+    path.write_text(f"id,uri,valence,energy\n1,spotify:track:{tid(1)},0.5,0.6\n2,spotify:track:{tid(2)},0.2,0.3\n")
+    store = Store(tmp_path / "cache")
+    assert ft.import_features(path, None, store).imported == 2
+    assert stored(store).loc[tid(2), "energy"] == pytest.approx(0.3)
+    path.write_text("id,uri,valence,energy\n1,x,0.5,0.6\n2,y,0.2,0.3\n")  # neither holds one: the first is named
+    with pytest.raises(DataError, match="column 'id' holds no Spotify track id"):
+        ft.import_features(path, None, store)
+
+
 def test_a_spreadsheets_workbook_is_refused_saying_to_save_it_as_csv(tmp_path):
     """An .xlsx given for a CSV was "cannot read as CSV ('utf-8' codec can't decode byte 0xb2 in
     position 10: invalid start byte)", which told a user nothing of what to do."""
