@@ -162,6 +162,9 @@ _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")  # "2,33e-
 
 # the first bytes of a spreadsheet's own file: an .xlsx, .ods or .numbers (a zip), an old .xls
 _WORKBOOK = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+# the start of a JSON file (an object with a key, a list of objects or lists, an empty list), or JSON
+# Lines, after a UTF-8 mark and blanks: no CSV header starts so
+_JSON = re.compile(rb'^(?:\xef\xbb\xbf)?\s*(?:\{\s*"|\[\s*[{\[\]])')
 
 
 def check_input(path: Path | str) -> None:
@@ -187,20 +190,24 @@ def csv_encoding(path: Path | str) -> str:
     spreadsheet's "Unicode text", tab-separated: it was "cannot read as CSV ('utf-8' codec
     can't decode byte 0xff)"), else "utf-8" (whose own mark ``read_csv`` skips). DataError for
     a spreadsheet's workbook (an .xlsx: "can't decode byte 0xb2"), which is no CSV (a ``.zip``
-    is left to ``read_csv``, which reads a zipped CSV). A file that cannot be read is left to
-    ``read_csv`` to say so."""
+    is left to ``read_csv``, which reads a zipped CSV), and for a JSON file (the audio features
+    Spotify's API gave, saved: "no track id column", though its objects hold an "id"). A file
+    that cannot be read is left to ``read_csv`` to say so."""
     import gzip
     try:
         with open(path, "rb") as f:
-            head = f.read(4)
+            head = f.read(64)
         if head[:2] == GZIP_MARK:
             with gzip.open(path, "rb") as f:
-                head = f.read(4)
+                head = f.read(64)
     except (OSError, EOFError):
         return "utf-8"
-    if head in _WORKBOOK and Path(path).suffix.lower() != ".zip":
+    if head[:4] in _WORKBOOK and Path(path).suffix.lower() != ".zip":
         raise DataError(f"{path}: a spreadsheet's workbook, not a CSV file: save it from the spreadsheet "
                         "as CSV (\"CSV UTF-8\" in Excel) and give that file")
+    if _JSON.match(head):
+        raise DataError(f"{path}: JSON, not a CSV file: a CSV file is read here (a header line naming the columns, "
+                        "then a line per track): convert it to CSV and give that file")
     return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
 
 

@@ -553,6 +553,23 @@ def test_a_spreadsheets_workbook_is_refused_saying_to_save_it_as_csv(tmp_path):
             read()
 
 
+@pytest.mark.parametrize("text", [
+    '{"audio_features": [{"id": "%s", "valence": 0.5, "energy": 0.6}]}',  # Spotify's /audio-features answer, saved
+    '\ufeff[\n  {\n    "id": "%s",\n    "valence": 0.5\n  }\n]\n',  # a list of them, pretty-printed
+    '{"id": "%s", "valence": 0.5}\n{"id": "%s", "valence": 0.2}\n',  # JSON Lines
+])
+def test_a_json_file_is_refused_saying_it_is_json_not_csv(tmp_path, text):
+    """A JSON file of audio features (as Spotify's API gave them) was "no track id column (expected
+    one of track_id, id, ...)", though its objects hold an "id"."""
+    from recommender.dataset import load_dataset
+    path = tmp_path / "features.json"
+    path.write_text(text.replace("%s", tid(1)), encoding="utf-8")
+    for read in (lambda: ft.import_features(path, None, Store(tmp_path / "cache")), lambda: load_dataset(path)):
+        with pytest.raises(DataError, match=r"features\.json: JSON, not a CSV file: "):
+            read()
+    assert not list(tmp_path.glob("cache/*.parquet"))
+
+
 # Exportify's header as it exports a playlist today (https://github.com/pavelkomarov/exportify)
 EXPORTIFY_HEADER = ("Track URI,Track Name,Album Name,Artist Name(s),Release Date,Duration (ms),Popularity,Explicit,"
                     "Added By,Added At,Genres,Record Label,Danceability,Energy,Key,Loudness,Mode,Speechiness,"
