@@ -154,6 +154,36 @@ def test_answers_with_values_of_the_wrong_type_are_read_leniently(tmp_path, mb_s
     assert got.loc["ar_radiohead", "genres"] == ["art rock"] and report.found == 6
 
 
+def test_an_mbid_of_the_wrong_type_is_read_as_no_mbid_never_stored(tmp_path, mb_standin):
+    """A credited artist's id {"x": 1}, a search hit's id 5, an artist page's id that is a list were
+    stored as the MBIDs "{'x': 1}", "5" and "['...']" (the page's taken for a merge of the artist
+    into it), asked of MusicBrainz and ListenBrainz later. Such an id is no id: the credit and the
+    hit are none, the page is the artist asked for."""
+    import json
+
+    class Session:  # MusicBrainz answering ids of the wrong type
+        def get(self, url, params, headers, timeout, stream=False):
+            if "/isrc/" in url:
+                body = {"recordings": [{"artist-credit": [{"name": "Radiohead", "artist": {"id": {"x": 1}}}]}]}
+            elif "/artist/" in url:
+                body = {"id": [RADIOHEAD], "genres": [{"name": "rock", "count": 3}]}
+            else:
+                hit = {"score": 100, "name": "Daft Punk"}
+                body = {"artists": [{**hit, "id": 5}] if "Daft" in params else [{**hit, "id": DAFT_PUNK}]}
+            response = requests.Response()
+            response.status_code, response._content = 200, json.dumps(body).encode()
+            return response
+
+    tracks = [("t_rh1", [("ar_radiohead", "Radiohead")], "GBAYE9700385"), ("t_dp", [("ar_daftpunk", "Daft Punk")], None)]
+    client = mb.MusicBrainzClient("http://127.0.0.1:1/ws/2/", UA, rate=1000, session=Session())
+    store = Store(tmp_path / "cache")
+    report = mb.enrich_genres(make_library(tracks), store, make_settings(tmp_path, mb_standin), client=client, today=TODAY)
+    got = frame_by_artist(store)
+    assert got.loc["ar_radiohead", "mbid"] == DAFT_PUNK  # no ISRC credit: the name search's hit, its page its own
+    assert pd.isna(got.loc["ar_daftpunk", "mbid"]) and got.loc["ar_daftpunk", "miss"]  # a hit without an id
+    assert report.merged == 0 and report.found == 1
+
+
 def test_rerun_asks_only_new_artists_and_misses_wait(tmp_path, mb_standin):
     store = Store(tmp_path / "cache")
     settings = make_settings(tmp_path, mb_standin, retry_misses_days=30)

@@ -129,6 +129,12 @@ class MusicBrainzClient(JsonService):
 
 
 # ----- matching ------------------------------------------------------------------------------
+def mbid_of(value: Any) -> str | None:
+    """An answer's MBID: a string that is not blank, else None (an id of another type, 5 or
+    {"x": 1}, was stored as the MBID "5" and asked of MusicBrainz and ListenBrainz later)."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 def isrc_code(value: Any) -> str | None:
     """An ISRC as MusicBrainz looks it up: spaces and hyphens (any dash) dropped, upper case
     (Spotify's ``external_ids.isrc`` is sometimes "US-UAN-13-00012" or lower case; MusicBrainz
@@ -147,8 +153,8 @@ def match_isrc_credit(body: dict[str, Any] | None, name: str) -> str | None:
         for credit in objects(recording.get("artist-credit")):
             artist = mapping(credit.get("artist"))
             names = {n for n in (credit.get("name"), artist.get("name")) if isinstance(n, str)}
-            if artist.get("id") and key and key in {normalise_name(n) for n in names}:
-                return str(artist["id"])
+            if mbid_of(artist.get("id")) and key and key in {normalise_name(n) for n in names}:
+                return mbid_of(artist.get("id"))
     return None
 
 
@@ -156,7 +162,8 @@ def choose_artist(hits: list[dict[str, Any]], name: str, min_score: int) -> tupl
     """Pick an MBID from name-search hits: ``(mbid, "found")``, ``(None, "miss")`` when the
     best score is below ``min_score`` or ``(None, "ambiguous")`` when several hits share the
     top score with different disambiguations and not exactly one has exactly ``name``."""
-    scored = [(count(h.get("score")) or 0, h) for h in objects(hits) if h.get("id")]
+    scored = [(count(h.get("score")) or 0, {**h, "id": mbid_of(h.get("id"))})
+              for h in objects(hits) if mbid_of(h.get("id"))]
     if not scored:
         return None, "miss"
     top = max(s for s, _ in scored)
@@ -400,7 +407,7 @@ class _GenreLookups:
                 now, how = None, "miss"
             else:
                 genres, counts = genres_of(body)
-                now = str(body.get("id") or mbid)  # another id: mbid was merged into it
+                now = mbid_of(body.get("id")) or mbid  # another id: mbid was merged into it
         row = {"artist_id": artist.artist_id, "mbid": now, "genres": genres, "counts": counts,
                "looked_up": self.today.isoformat(), "miss": now is None}
         self.rows[artist.artist_id] = row
