@@ -27,6 +27,7 @@ alone, so a warm ``recommend search`` does not import pandas, scipy or scikit-le
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -45,9 +46,9 @@ from .safetext import unescape_shown
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 7  # 2: each Chinese, Japanese or Korean letter is a gram of its own too; 3: words; 4: artist_names;
+INDEX_VERSION = 8  # 2: each Chinese, Japanese or Korean letter is a gram of its own too; 3: words; 4: artist_names;
 # 5: format characters (zero-width space...) dropped by ``fold``; 6: ``joined`` words ("acdc" of "AC/DC");
-# 7: and "and" of "&"
+# 7: and "and" of "&"; 8: the library's words (``lexicon``), to forgive two swapped letters
 NGRAM = 3
 COVERAGE_WEIGHT = 0.75
 ALBUM_SHARE = 0.5  # an album's name counts for half a title's in ``field``
@@ -57,6 +58,11 @@ MIN_SCORE = 0.35
 # Share of a query's score that its packaging words ("remastered", "2009") decide when it has
 # other words too (``packaging_blend``): a track matching them alone scores under MIN_SCORE.
 PACKAGING_SHARE = 0.25
+# A query word the library does not hold, two neighbouring letters of which swapped give one it
+# holds ("posion": "poison"), is read as that word too, its score times this (``forgiving``), so
+# that a query spelt as the library spells it comes first. At most SWAP_QUERIES such readings.
+SWAP_SHARE = 0.9
+SWAP_QUERIES = 8
 
 # Letters that NFKD does not decompose into a base letter + combining mark.
 _FOLD_EXTRA = str.maketrans({"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l",
@@ -117,6 +123,31 @@ def packaging_blend(query: str, score: Callable[[str], np.ndarray]) -> np.ndarra
     if not core or fold(core) == fold(query):
         return score(query)
     return (1 - PACKAGING_SHARE) * score(core) + PACKAGING_SHARE * score(query)
+
+
+def swaps(word: str) -> list[str]:
+    """The words made by swapping two neighbouring (different) letters of ``word``, once each:
+    "posion" -> ["opsion", "psoion", "poison", "posoin", "posino"]."""
+    out = (word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1) if word[i] != word[i + 1])
+    return list(dict.fromkeys(out))
+
+
+def forgiving(query: str, has_word: Callable[[str], bool], score: Callable[[str], np.ndarray]) -> np.ndarray:
+    """``score(query)``, and for a query word of 3 letters or more that the library does not hold
+    (``has_word``) but holds with two neighbouring letters swapped, the best of that and
+    SWAP_SHARE times the score of the query so spelt: a swap broke three of a word's trigrams
+    (where a wrong letter breaks two), and "posion" did not find "Poison". A word the library
+    holds as typed is left as it is ("form" is not read as "from")."""
+    words = fold(query).split()
+    readings = [[w] + ([v for v in swaps(w) if has_word(v)] if len(w) >= 3 and not has_word(w) else [])
+                for w in words]
+    out = score(query)
+    if all(len(r) == 1 for r in readings):
+        return out
+    spelt = (" ".join(ws) for ws in itertools.product(*readings))
+    for other in itertools.islice((q for q in spelt if q.split() != words), SWAP_QUERIES):
+        out = np.maximum(out, SWAP_SHARE * score(other))
+    return out
 
 
 def check_query(query: str) -> None:
@@ -299,8 +330,12 @@ class SearchIndex:
                  title: tuple[np.ndarray, np.ndarray, np.ndarray],
                  artist: tuple[np.ndarray, np.ndarray, np.ndarray],
                  album: tuple[np.ndarray, np.ndarray, np.ndarray], fingerprint: str = "",
-                 artist_names: list[list[str]] | None = None) -> None:
+                 artist_names: list[list[str]] | None = None, lexicon: str | None = None) -> None:
         self.tracks = tracks
+        # the distinct words of the documents, one a line ("\nac\nacdc\n..."), saved so; made a
+        # set by the first ``has_word`` (a few ms for 60,000 words), not at load
+        self.lexicon = lexicon if lexicon is not None else "\n"
+        self._words: frozenset[str] | None = None
         self.artist_names = artist_names if artist_names is not None else [[t[2]] if t[2] else [] for t in tracks]
         self.vocab = vocab  # sorted trigrams
         self.idf = idf
@@ -356,12 +391,20 @@ class SearchIndex:
         np.cumsum(counts, out=doc_ptr[1:])
         doc_word = np.array([k for w in doc_words for k in w], dtype=np.int32)
         gram_words = _gram_words(words, column, doc_word, len(vocab))
+        texts = list(words.number)  # word texts by number (numbered as first met)
+        lexicon = "\n" + "".join(f"{texts[k]}\n" for k in sorted(set(doc_word.tolist())))
         title, artist, album = (_field(words, per_track, column, idf, n, len(vocab))
                                 for per_track in (title_words, artist_words, album_words))
         if progress is not None:
             progress(n, n)
         return cls(tracks, vocab, idf, (*gram_words, doc_ptr, doc_word), title, artist, album, fingerprint,
-                   artist_names)
+                   artist_names, lexicon)
+
+    def has_word(self, word: str) -> bool:
+        """Whether a track's name, artists or album holds the folded ``word`` as a word."""
+        if self._words is None:
+            self._words = frozenset(self.lexicon.split())
+        return word in self._words
 
     # ----- querying ----------------------------------------------------------------------
     def _query_weights(self, query: str) -> tuple[np.ndarray, np.ndarray, float]:
@@ -387,7 +430,7 @@ class SearchIndex:
         """Score (0..1) of every track for ``query``, in ``tracks`` order (``packaging_blend``);
         the escapes the tables show a name's control characters as (``\x1b``, ``\u202e``) are
         read as those characters, so a name copied from a table is found."""
-        return packaging_blend(unescape_shown(query), self._scores)
+        return packaging_blend(unescape_shown(query), lambda q: forgiving(q, self.has_word, self._scores))
 
     def _word_weights(self, query: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
         """Per distinct word of the query, (vocabulary columns of its known trigrams, their
@@ -479,7 +522,8 @@ class SearchIndex:
     def score_texts(self, query: str, tracks: Sequence[Sequence[str]]) -> np.ndarray:
         """Scores of other tracks ((id, name, artists, album)) for ``query`` with this
         index's IDF, comparable with ``scores`` (used for remote search results)."""
-        return packaging_blend(unescape_shown(query), lambda q: self._score_texts(q, tracks))
+        return packaging_blend(unescape_shown(query),
+                               lambda q: forgiving(q, self.has_word, lambda r: self._score_texts(r, tracks)))
 
     def _score_texts(self, query: str, tracks: Sequence[Sequence[str]]) -> np.ndarray:
         lookup = {g: i for i, g in enumerate(self.vocab.tolist())}
@@ -519,7 +563,8 @@ class SearchIndex:
                   "doc_word_ptr": self.doc_words[0], "doc_words": self.doc_words[1], "title_ptr": self.title[0],
                   "title_rows": self.title[1], "title_vals": self.title[2], "artist_ptr": self.artist[0],
                   "artist_rows": self.artist[1], "artist_vals": self.artist[2], "album_ptr": self.album[0],
-                  "album_rows": self.album[1], "album_vals": self.album[2]}
+                  "album_rows": self.album[1], "album_vals": self.album[2],
+                  "lexicon": np.frombuffer(self.lexicon.encode("utf-8"), dtype=np.uint8)}
 
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as fh:
@@ -545,7 +590,7 @@ class SearchIndex:
                            (z["title_ptr"], z["title_rows"], z["title_vals"]),
                            (z["artist_ptr"], z["artist_rows"], z["artist_vals"]),
                            (z["album_ptr"], z["album_rows"], z["album_vals"]), meta.get("fingerprint", ""),
-                           [list(a) for a in meta["artist_names"]])
+                           [list(a) for a in meta["artist_names"]], z["lexicon"].tobytes().decode("utf-8"))
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:  # empty, truncated
             log.info("search index %s unreadable (%s): rebuilding it", path, exc)
             return None

@@ -846,3 +846,20 @@ def test_a_name_with_invisible_or_control_characters_is_found_as_typed_or_as_the
     assert [r["track_id"] for r in index.query("hello world", limit=1)] == [tid(0)]
     assert [r["track_id"] for r in index.query("artist", limit=1)] == [tid(0)]
     assert [r["track_id"] for r in index.query("\\x1b[31mRED\\x1b[0m", limit=1)] == [tid(1)]
+
+
+def test_two_swapped_letters_count_as_one_typo(tmp_path):
+    """"posion" did not find "Poison" (it listed "Our Time" by Tess Posner): a swap of two
+    neighbouring letters broke three of the word's trigrams, where a typo of one letter breaks
+    two. A word the library holds as typed is not taken for another ("form" finds "Form")."""
+    from recommender.searchindex import SearchIndex
+    lib = make_library([("Our Time", "Tess Posner", "Our Time"), ("Poison", "Alice Cooper", "Trash"),
+                        ("Shape of You", "Ed Sheeran", "Divide"), ("Form", "Band", "Shapes"), ("From Me", "Band", "X")])
+    for query, expected in (("posion", 1), ("alice cooper posion", 1), ("shape of yuo", 2), ("form", 3)):
+        hits = search_tracks(lib, query, limit=3)
+        assert not hits.empty and hits["track_id"].iloc[0] == tid(expected), query
+    assert search_tracks(lib, "posion", limit=3)["score"].iloc[0] > 0.8
+    built = SearchIndex.build([(tid(1), "Poison", "Alice Cooper", "Trash"), (tid(2), "Our Time", "Tess Posner", "")])
+    built.save(tmp_path / "index.npz")
+    loaded = SearchIndex.load(tmp_path / "index.npz")
+    assert loaded is not None and loaded.query("posion")[0]["track_id"] == tid(1)
