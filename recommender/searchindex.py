@@ -59,8 +59,9 @@ MIN_SCORE = 0.35
 # other words too (``packaging_blend``): a track matching them alone scores under MIN_SCORE.
 PACKAGING_SHARE = 0.25
 # A query word the library does not hold, two neighbouring letters of which swapped give one it
-# holds ("posion": "poison"), is read as that word too, its score times this (``forgiving``), so
-# that a query spelt as the library spells it comes first. At most SWAP_QUERIES such readings.
+# holds ("posion": "poison"), or its letters and digits apart words it holds ("mac10": "mac 10"),
+# is read as those too, their score times this (``forgiving``), so that a query spelt as the
+# library spells it comes first. At most SWAP_QUERIES such readings.
 SWAP_SHARE = 0.9
 SWAP_QUERIES = 8
 
@@ -132,19 +133,37 @@ def swaps(word: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+_LETTERS_DIGITS = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")  # between a letter and a digit
+
+
+def readings(word: str, has_word: Callable[[str], bool]) -> list[str]:
+    """What a query word the library does not hold (``has_word``) may have meant: its letters and
+    digits apart when the library holds each part ("mac10" -> "mac 10", "maroon5" -> "maroon 5"),
+    and the words of 3 letters or more it holds with two neighbouring letters swapped
+    ("posion" -> "poison"). None for a word the library holds ("form" is not read as "from")."""
+    if has_word(word):
+        return []
+    out = []
+    parts = _LETTERS_DIGITS.split(word)
+    if len(parts) > 1 and all(has_word(x) for x in parts):
+        out.append(" ".join(parts))
+    if len(word) >= 3:
+        out.extend(v for v in swaps(word) if has_word(v))
+    return out
+
+
 def forgiving(query: str, has_word: Callable[[str], bool], score: Callable[[str], np.ndarray]) -> np.ndarray:
-    """``score(query)``, and for a query word of 3 letters or more that the library does not hold
-    (``has_word``) but holds with two neighbouring letters swapped, the best of that and
-    SWAP_SHARE times the score of the query so spelt: a swap broke three of a word's trigrams
-    (where a wrong letter breaks two), and "posion" did not find "Poison". A word the library
-    holds as typed is left as it is ("form" is not read as "from")."""
+    """``score(query)``, and for a query word the library does not hold (``has_word``) but may
+    have meant (``readings``), the best of that and SWAP_SHARE times the score of the query so
+    spelt: a swap broke three of a word's trigrams (where a wrong letter breaks two), and
+    "posion" did not find "Poison"; "mac10" found no "Mac 10". A word the library holds as typed
+    is left as it is ("form" is not read as "from")."""
     words = fold(query).split()
-    readings = [[w] + ([v for v in swaps(w) if has_word(v)] if len(w) >= 3 and not has_word(w) else [])
-                for w in words]
+    meant = [[w] + readings(w, has_word) for w in words]
     out = score(query)
-    if all(len(r) == 1 for r in readings):
+    if all(len(r) == 1 for r in meant):
         return out
-    spelt = (" ".join(ws) for ws in itertools.product(*readings))
+    spelt = (" ".join(ws) for ws in itertools.product(*meant))
     for other in itertools.islice((q for q in spelt if q.split() != words), SWAP_QUERIES):
         out = np.maximum(out, SWAP_SHARE * score(other))
     return out
