@@ -291,16 +291,23 @@ def equal_match_songs(library: Library, text: str, chosen: str, index: TrackInde
     """``equal_matches``' songs, each once: the track id of its first hit -> its "Name - Artists"."""
     if parse_track_ref(text) is not None or not fold(text):
         return {}
+    index = index or TrackIndex().fit(library)  # (searched twice below, at times)
     hits = search_tracks(library, text, limit=limit, index=index)
     if hits.empty or chosen not in set(hits["track_id"]):
         return {}
+    best = float(hits.loc[hits["track_id"] == chosen, "score"].iloc[0])
+    if len(hits) == limit and hits["score"].iloc[-1] >= best - 1e-9:
+        # the first ``limit`` hits all tie with it (an artist's name, of 70 songs): every one is
+        # looked at, where the note said "49 other songs" of them
+        hits = search_tracks(library, text, limit=max(len(library.track_ids), limit), index=index,
+                             min_score=max(best - 1e-6, index.min_score))
     labels = hits["name"].astype(str) + " - " + hits["artists"].astype(str)
     mine = hits["track_id"] == chosen
     # another release is the chosen song in other letters too ("Wind of Change" beside "Wind Of
     # Change", which `similar` seeds from as one recording): compared case-folded, and by recording
     same = labels.str.casefold() == labels[mine].iloc[0].casefold()
     same |= hits["track_id"].isin(recording_copies(library, chosen))
-    tied = (hits["score"] >= float(hits.loc[mine, "score"].iloc[0]) - 1e-9) & ~same
+    tied = (hits["score"] >= best - 1e-9) & ~same
     first: dict[str, tuple[str, str]] = {}
     for track_id, label in zip(hits.loc[tied, "track_id"], labels[tied]):
         first.setdefault(label.casefold(), (str(track_id), label))

@@ -873,3 +873,12 @@ def test_letters_and_digits_typed_together_find_the_words_written_apart():
     for query, expected in (("mac10", 0), ("maroon5", 1), ("21savage", 2), ("2u", 4)):
         hits = search_tracks(lib, query, limit=3)
         assert not hits.empty and hits["track_id"].iloc[0] == tid(expected) and hits["score"].iloc[0] > 0.8, query
+
+
+def test_the_other_songs_a_text_matches_as_well_are_all_counted():
+    """`similar prolific` said "49 other songs match 'prolific' as well" of an artist with 69
+    songs: the songs as good as the chosen one were looked for among its first 50 hits only."""
+    from recommender.explore import equal_matches
+    lib = make_library([(f"Song number {i}", "Prolific", f"Album {i % 7}") for i in range(70)] + [("Other", "Band", "X")])
+    chosen = resolve_track(lib, "prolific")
+    assert len(equal_matches(lib, "prolific", chosen)) == 69
