@@ -158,15 +158,21 @@ def forgiving(query: str, has_word: Callable[[str], bool], score: Callable[[str]
     spelt: a swap broke three of a word's trigrams (where a wrong letter breaks two), and
     "posion" did not find "Poison"; "mac10" found no "Mac 10". A word the library holds as typed
     is left as it is ("form" is not read as "from")."""
-    words = fold(query).split()
-    meant = [[w] + readings(w, has_word) for w in words]
     out = score(query)
-    if all(len(r) == 1 for r in meant):
-        return out
-    spelt = (" ".join(ws) for ws in itertools.product(*meant))
-    for other in itertools.islice((q for q in spelt if q.split() != words), SWAP_QUERIES):
+    for other in respellings(query, has_word):
         out = np.maximum(out, SWAP_SHARE * score(other))
     return out
+
+
+def respellings(query: str, has_word: Callable[[str], bool]) -> list[str]:
+    """The folded queries ``query`` may have meant, its words the library does not hold read as
+    ``readings`` gives them (at most SWAP_QUERIES; none when every word is held as typed)."""
+    words = fold(query).split()
+    meant = [[w] + readings(w, has_word) for w in words]
+    if all(len(r) == 1 for r in meant):
+        return []
+    spelt = (" ".join(ws) for ws in itertools.product(*meant))
+    return list(itertools.islice((q for q in spelt if q.split() != words), SWAP_QUERIES))
 
 
 def check_query(query: str) -> None:
@@ -527,8 +533,10 @@ class SearchIndex:
         last = min(limit, len(keep)) - 1
         shown = rounded >= -np.partition(-rounded, last)[last]
         keep, rounded = keep[shown], rounded[shown]
-        asked = f" {fold(unescape_shown(query).replace('&', ' and '))} "
-        spelt = np.array([_spelt(asked, self.tracks[i][1]) for i in keep], dtype=np.int64)
+        asked = fold(unescape_shown(query).replace('&', ' and '))
+        # and a title it spells with a typo forgiven ("posion": "Poison") before the tracks it ties with
+        asks = [f" {a} " for a in (asked, *respellings(asked, self.has_word))]
+        spelt = np.array([max(_spelt(a, self.tracks[i][1]) for a in asks) for i in keep], dtype=np.int64)
         ids = np.array([self.tracks[i][0] for i in keep], dtype=object)
         order = keep[np.lexsort((ids, self.name_len[keep], -spelt, -rounded))][:limit]
         return [self._row(i, float(s[i])) for i in order]

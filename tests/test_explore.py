@@ -882,3 +882,11 @@ def test_the_other_songs_a_text_matches_as_well_are_all_counted():
     lib = make_library([(f"Song number {i}", "Prolific", f"Album {i % 7}") for i in range(70)] + [("Other", "Band", "X")])
     chosen = resolve_track(lib, "prolific")
     assert len(equal_matches(lib, "prolific", chosen)) == 69
+
+
+def test_a_title_typed_with_two_letters_swapped_comes_first_among_the_tracks_it_ties_with():
+    """"poison" listed Alice Cooper's "Poison" before "Yes" by the band Poison (a title spelt out
+    comes first among the tracks it ties with), "posion" the other way round: the shorter name won."""
+    lib = make_library([("Yes", "Poison", "Open Up"), ("Poison", "Alice Cooper", "Trash")])
+    for query in ("poison", "posion"):
+        assert list(search_tracks(lib, query, limit=2)["track_id"]) == [tid(1), tid(0)], query
