@@ -64,7 +64,7 @@ BACKUP = "manifest.backup.json"
 OWN_STATE = ("managed_playlist", "user_removed", "managed_history", "user_liked")
 # what belongs to the one account the manifest is for (see ``Store.switch_account``): its own
 # state, set aside when another account logs in, and the cache's, pulled again for the new one
-ACCOUNT_STATE = (*OWN_STATE, "pin_requests", "not_playable")
+ACCOUNT_STATE = (*OWN_STATE, "pin_requests", "removed_pins", "not_playable")
 LAST_DISCOVERY = "last_discovery"  # manifest key: what the last refresh's discovery did (`status`, `recommend web`)
 ACCOUNT_CACHE = ("fetched_at", "listed_at", "snapshots", "last_refresh", LAST_DISCOVERY)
 ACCOUNTS = "accounts"  # manifest key: the own state of the other accounts, by user id

@@ -357,3 +357,28 @@ def test_a_login_as_another_account_forgets_what_the_last_discovery_found_for_th
     assert status.exit_code == 0 and "discovery: none recorded yet" in status.stdout, status.stdout
     assert run(["build-playlist", "--quiet"], env_for(second, cache)).exit_code == 0
     assert "discovery: the last refresh" in run(["status"], env_for(second, cache)).stdout
+
+
+def test_the_undo_of_a_removal_pins_again_only_a_pin_of_the_account_that_made_it(standin, second, tmp_path, monkeypatch):
+    """The pins a removal in `recommend web` ended (manifest ``removed_pins``, which the removal's
+    Undo pins again) stayed where they were when another account logged in: the second account's
+    Undo of a removal of the same song pinned a track that account had never pinned, and its Undo
+    emptied the first account's record, so the first one's Undo, once back, no longer pinned it."""
+    from recommender import jobs
+
+    from test_new_user_trial import login_as
+    cache = tmp_path / "state"
+    assert login_as(standin, cache, monkeypatch).exit_code == 0
+    assert run(["build-playlist", "--quiet"], env_for(standin, cache)).exit_code == 0
+    a_settings, b_settings = settings_for(standin, cache), settings_for(second, cache)
+    [pid] = ours(standin)
+    track = standin.account.playlist_track_ids(pid)[0]
+    assert track in second.account.tracks  # a song both accounts have
+    jobs.steer(a_settings, pin=[track])
+    jobs.steer(a_settings, remove=[track])  # the first account removes its pin in the web app
+    assert login_as(second, cache, monkeypatch).exit_code == 0
+    assert run(["build-playlist", "--quiet"], env_for(second, cache)).exit_code == 0
+    jobs.steer(b_settings, remove=[track])
+    assert track not in jobs.steer(b_settings, restore=[track]).get("pin_requests", [])  # put back, not pinned
+    assert login_as(standin, cache, monkeypatch).exit_code == 0
+    assert track in jobs.steer(a_settings, restore=[track])["pin_requests"]  # the first account's pin, again
