@@ -66,7 +66,10 @@ OWN_STATE = ("managed_playlist", "user_removed", "managed_history", "user_liked"
 # state, set aside when another account logs in, and the cache's, pulled again for the new one
 ACCOUNT_STATE = (*OWN_STATE, "pin_requests", "removed_pins", "not_playable")
 LAST_DISCOVERY = "last_discovery"  # manifest key: what the last refresh's discovery did (`status`, `recommend web`)
-ACCOUNT_CACHE = ("fetched_at", "listed_at", "snapshots", "last_refresh", LAST_DISCOVERY)
+# manifest key: when the last refresh's discovery began, until it ends (a Ctrl-C, a kill, a crash
+# in between left a fresh cache without the finds, and no run asked again for 12 hours)
+DISCOVERING = "discovering"
+ACCOUNT_CACHE = ("fetched_at", "listed_at", "snapshots", "last_refresh", LAST_DISCOVERY, DISCOVERING)
 ACCOUNTS = "accounts"  # manifest key: the own state of the other accounts, by user id
 # frames a refresh pulls from Spotify (a missing one means a re-pull); the others are imported
 # or looked up elsewhere (audio features, MusicBrainz genres) and carried over by a refresh
@@ -87,9 +90,6 @@ TMP_GLOB = ".*.tmp"  # what atomic_write leaves behind when killed between creat
 STALE_TMP_SECONDS = 600.0
 _MKSTEMP_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 SAVING = "saving"  # manifest key set while ``save_library`` writes its frames (one unit)
-# manifest key: when the last refresh's discovery began, until it ends (a Ctrl-C, a kill, a crash
-# in between left a fresh cache without the finds, and no run asked again for 12 hours)
-DISCOVERING = "discovering"
 SAVE_WAIT = 60.0  # seconds a reader waits for another run's save in progress to end
 LOAD_TRIES = 3  # reads of the frames a reader makes while other runs' saves overtake it (``load_library``)
 _SAVING_HERE: set[str] = set()  # the data folders a thread of this process is saving frames into

@@ -382,3 +382,27 @@ def test_the_undo_of_a_removal_pins_again_only_a_pin_of_the_account_that_made_it
     assert track not in jobs.steer(b_settings, restore=[track]).get("pin_requests", [])  # put back, not pinned
     assert login_as(standin, cache, monkeypatch).exit_code == 0
     assert track in jobs.steer(a_settings, restore=[track])["pin_requests"]  # the first account's pin, again
+
+
+def test_a_discovery_the_first_account_left_stopped_is_not_said_of_the_next_ones_cache(standin, second, tmp_path, monkeypatch):
+    """A refresh of the first account stopped during its discovery (Ctrl-C) leaves a mark that
+    `recommend status` warns of until the next run finishes it. After `recommend auth` as another
+    account, whose library no run had pulled yet, status still warned "the last refresh was stopped
+    during its discovery" beside "no record of a refresh here". The mark goes with that cache."""
+    from recommender.sources import run as sources_run
+
+    from test_new_user_trial import login_as
+    cache = tmp_path / "state"
+    assert login_as(standin, cache, monkeypatch).exit_code == 0
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+    with monkeypatch.context() as m:
+        m.setattr(sources_run, "discover_open_data", stopped)
+        assert run(["refresh", "--quiet"], env_for(standin, cache)).exit_code == 130
+    status = json.loads(run(["status", "--offline", "--json"], env_for(standin, cache)).stdout)
+    assert status["cache"]["discovery_unfinished"] is True  # the first account's: said
+    assert login_as(second, cache, monkeypatch).exit_code == 0
+    status = run(["status", "--offline"], env_for(second, cache))
+    assert status.exit_code == 0 and "stopped during its discovery" not in status.stdout, status.stdout
+    assert json.loads(run(["status", "--offline", "--json"], env_for(second, cache)).stdout)["cache"]["discovery_unfinished"] is False
