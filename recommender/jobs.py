@@ -1036,14 +1036,20 @@ def pin_requests(store: Store, user_removed: list[str] = ()) -> list[str]:
 
 
 def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[str] = (),
-          restore: list[str] = ()) -> dict:
+          restore: list[str] = (), account: str | None = None) -> dict:
     """Remove tracks (remembered like a removal in Spotify: never recommended again), put removed
     tracks back (``restore``: the Undo of a removal, which pins again a track the removal
     unpinned: it put back an unpinned track, which the next run took off the playlist), and pin
-    or unpin tracks (placed first by the next run, then kept like tracks you added by hand)."""
+    or unpin tracks (placed first by the next run, then kept like tracks you added by hand).
+    ``account``, from a page: the user id of the library it showed; a steer of a page opened
+    before a login as another account is refused (it was written into that account's state)."""
     store = open_store(settings)
     with writing(settings, "web steer"):
         manifest = store.read_manifest()
+        if account is not None and account != (manifest.get("user_id") or ""):
+            done = ("removed" if remove else "pinned" if pin else "unpinned" if unpin else "put back")
+            raise UsageError(f"not {done}: this page showed the library of another Spotify account than the one "
+                             "logged in now (a `recommend auth` since): reload the page")
         if set(pin) & set(manifest.get("user_removed", [])):  # a page opened before its removal (another tab)
             raise UsageError("not pinned: you removed this track (on this page or in another tab), and a removed "
                              "track is never recommended again")

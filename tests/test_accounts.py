@@ -406,3 +406,30 @@ def test_a_discovery_the_first_account_left_stopped_is_not_said_of_the_next_ones
     status = run(["status", "--offline"], env_for(second, cache))
     assert status.exit_code == 0 and "stopped during its discovery" not in status.stdout, status.stdout
     assert json.loads(run(["status", "--offline", "--json"], env_for(second, cache)).stdout)["cache"]["discovery_unfinished"] is False
+
+
+def test_a_steer_from_a_page_opened_before_a_login_as_another_account_is_refused(standin, second, tmp_path, monkeypatch):
+    """A Next page opened as the first account, then `recommend auth` as the second in a terminal:
+    its remove, unpin or Undo was written into the second account's state (a track it never
+    removed no longer recommended to it, the first one's removal lost). Refused now, saying to
+    reload; the page reloaded steers the second account."""
+    from recommender import jobs
+    from recommender.errors import UsageError
+    from recommender.web.context import WebContext
+
+    from test_new_user_trial import login_as
+    cache = tmp_path / "state"
+    assert login_as(standin, cache, monkeypatch).exit_code == 0
+    assert run(["build-playlist", "--quiet"], env_for(standin, cache)).exit_code == 0
+    ctx = WebContext(settings_for(standin, cache), config_file=tmp_path / "u.yaml")
+    page = ctx.account()  # what the Next page's forms send back
+    track = standin.account.playlist_track_ids(ours(standin)[0])[0]
+    assert login_as(second, cache, monkeypatch).exit_code == 0
+    for action in ("remove", "unpin", "restore"):
+        with pytest.raises(UsageError, match="another Spotify account .* reload the page"):
+            ctx.steer(action, track, account=page)
+    assert track not in Store(cache).read_manifest().get("user_removed", [])
+    ctx.sync_settings()  # the page reloaded
+    assert ctx.account() == "second-user" != page
+    ctx.steer("remove", track, account=ctx.account())
+    assert track in jobs.open_store(settings_for(second, cache)).read_manifest()["user_removed"]

@@ -85,16 +85,20 @@ class StubContext:
                  "artist_mix": r["artist_mix"]}
                 for r in result.table.to_dict("records")]
 
+    def account(self):
+        return "stub-user"
+
     def names_of(self, track_id, artist_id=""):
         return {}  # a track the library does not hold: the form's names are shown
 
-    def steer(self, action, track_id="", artist=""):
+    def steer(self, action, track_id="", artist="", account=None):
         if action == "full-disk":
             raise OSError(28, "No space left on device", "/x/manifest.json")
         if action == "pin" and track_id == "removed":  # removed in another tab
             from recommender.errors import UsageError
             raise UsageError("not pinned: you removed this track")
         self.calls.append(("steer", action, track_id, artist))
+        self.accounts = [*getattr(self, "accounts", []), account]
         return "ok"
 
     def publish(self, plan=None):
@@ -1206,7 +1210,7 @@ def test_a_second_click_waits_for_the_first_instead_of_meeting_its_lock():
             super().__init__()
             self.lock_file, self.inside, self.release = lock_file, threading.Event(), threading.Event()
 
-        def steer(self, action, track_id="", artist=""):
+        def steer(self, action, track_id="", artist="", account=None):
             with RunLock(self.lock_file, command="web steer"):  # as jobs.steer holds it
                 self.inside.set()
                 self.release.wait(30)
@@ -1482,6 +1486,21 @@ def test_the_steer_buttons_name_their_track(session, server):
     # sent back as they are, for the message to name them (escaped once, here)
     assert ('<input type="hidden" name="name" value="&lt;script&gt;window.__pwned=1&lt;/script&gt;"><input '
             'type="hidden" name="by" value="&#34;&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;">') in html
+
+
+def test_the_track_forms_send_back_whose_library_the_page_showed(session, server):
+    """A remove, pin or Undo clicked on a Next page opened before a `recommend auth` as another
+    account was written into that account's state: each track's form (not a block's: the config
+    is every account's) sends the page's account, which ``steer`` checks; a script's POST, none."""
+    import re
+    ctx, sec, base = server
+    html = session.get(base + "/next", timeout=10).text
+    forms = re.findall(r'<form method="post" action="/next/steer".*?</form>', html)
+    assert forms and all(('name="account" value="stub-user"' in f) == ('name="track"' in f and 'value="block"' not in f)
+                         for f in forms)
+    for form in ({"action": "remove", "track": "t1", "account": "stub-user"}, {"action": "pin", "track": "t2"}):
+        session.post(base + "/next/steer", data={"csrf": sec.csrf, **form}, allow_redirects=False, timeout=10)
+    assert ctx.accounts[-2:] == ["stub-user", None]
 
 
 def standin_context(standin, tmp_path):

@@ -292,7 +292,7 @@ class _Site:
             if self.ctx.last_publish is not None:
                 self.ctx.last_publish["seen"] = True
             return self.render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
-                               published=self.ctx.last_publish, **self.steered(request))
+                               published=self.ctx.last_publish, account=await self.page_account(), **self.steered(request))
         scorers = result.sharing  # a scorer at weight 0 left out, as `recommend build-playlist` leaves it out
         # (name, artists) of each track, each name isolated in its own direction on the page: a line
         # "name - artists" took the direction of its first letter (an Arabic name put it right to left,
@@ -320,7 +320,17 @@ class _Site:
         return self.render(request, "next.html", result=result, new_short=web_words(result.new_short), rows=rows,
                            scorers=scorers, diff=diff, has_new=has_new,
                            has_source=has_source, published=published, plan=plan_of(result), notes=notes,
-                           **self.steered(request))
+                           account=await self.page_account(), **self.steered(request))
+
+    async def page_account(self) -> str | None:
+        """Whose library the Next page shows (``ctx.account``), which its steer forms send back:
+        a remove, pin or Undo clicked on a page opened before a `recommend auth` as another
+        account was written into that account's state. None when the cache cannot say (its
+        forms then steer the account logged in, as a script's POST does)."""
+        try:
+            return await run_in_threadpool(self.ctx.account)
+        except RecommenderError:
+            return None
 
     async def steer(self, request: Request) -> Response:
         if refusal := await self.refused_post(request):
@@ -336,8 +346,10 @@ class _Site:
             # browser sends a form's value with each line break, a lone CR too, made CR LF, and a NUL as U+FFFD
             artist = _json_text(form.get("blocked")) or artist.replace("\r\n", "\n").replace("\r", "\n")
         try:
+            # (the page's account: None from a script's POST, which steers the library logged in now)
+            account = None if form.get("account") is None else str(form.get("account"))
             msg = await run_in_threadpool(self.one_at_a_time(self.ctx.steer), action,
-                                          "" if action in ("block", "unblock") else track, artist)
+                                          "" if action in ("block", "unblock") else track, artist, account)
             undo = {"block": "unblock", "remove": "restore"}.get(action)  # the page offers to undo it
         except RecommenderError as exc:
             # an Undo refused while another run (a build from cron) holds the lock is offered again: "try again

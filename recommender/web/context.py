@@ -345,6 +345,11 @@ class WebContext:
         (a steer, which writes only the manifest, does not)."""
         return self.versions()[1]
 
+    def account(self) -> str:
+        """The user id of the account whose library the cache holds ("" unknown): the Next page's
+        steer forms send it back (``steer``)."""
+        return str(self.library_version()[0] or "")
+
     def versions(self) -> tuple[tuple, tuple]:
         """(``data_version()``, ``library_version()``) from one look at the files, each stat-ed
         once: what every page asks first (``sync_settings``)."""
@@ -581,9 +586,11 @@ class WebContext:
                     break
         return out
 
-    def steer(self, action: str, track_id: str = "", artist: str = "") -> str:
+    def steer(self, action: str, track_id: str = "", artist: str = "", account: str | None = None) -> str:
         """remove / pin / unpin / restore (put back, the Undo of remove) a track, or block or unblock
-        an artist; returns a one-line message."""
+        an artist; returns a one-line message. ``account``: the user id of the library the page
+        showed (``jobs.steer`` refuses a track's steer from a page of another account's; a block
+        goes to the config, which every account shares)."""
         if action in ("remove", "pin", "unpin", "restore"):
             if not track_id:
                 raise UsageError(f"{action}: no track given")
@@ -603,7 +610,7 @@ class WebContext:
                                      "blocked track")
             repin = action == "restore" and track_id in (jobs.open_store(self.settings).read_manifest()
                                                          .get(jobs.REMOVED_PINS) or [])
-            jobs.steer(self.settings, **{action: [track_id]})
+            jobs.steer(self.settings, **{action: [track_id]}, account=account)
             self.invalidate("preview")
             if repin:
                 return "put back, and pinned again: the next run puts it first"
