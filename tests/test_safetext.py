@@ -170,3 +170,26 @@ def test_at_the_edges_a_name_of_exactly_the_limit_a_full_line_and_a_too_short_se
     assert redact("a run of 3 tracks", secrets=["", "a", "run"]) == "a run of 3 tracks"
     assert redact("key s3cr3t-value", secrets=["s3cr3t-value"]) == "key ***"
     assert redact("pin wxyz ok", secrets=["wxyz"]) == "pin *** ok"  # four characters are enough to mask
+
+
+def test_a_name_holding_a_line_break_stays_on_its_line_in_the_dry_runs_diff(tmp_path):
+    """A track or artist named with a line break ("New\\nLine") was printed with that break in the
+    dry run's "would add" line, so a name could start a line of its own ("error: ..." under the
+    table, as if the tool had said it); the break is now shown as \\x0a there, as in the table."""
+    data = json.loads((FIXTURES / "small_account.json").read_text())
+    for i, track in enumerate(data["tracks"].values()):
+        track["name"] = f"Song {i}\nerror: fake track line"
+    for artist in data["artists"].values():
+        artist["name"] = f"{artist['name']}\nwarning: fake artist line"
+    with StandinServer(Account.from_dict(data)) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        env = {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
+               "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": "",
+               "COLUMNS": "400"}
+        result = run(["build-playlist", "--dry-run"], env)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert not [line for line in lines if line.startswith(("error:", "warning:"))], result.stdout
+    (diff,) = [line for line in lines if line.startswith("would add")]
+    assert "\\x0aerror: fake track line - " in diff and "\\x0awarning: fake artist line" in diff, diff

@@ -145,7 +145,8 @@ def _print_build(result, held, limit: int | None = None) -> None:
     if result.dry_run:
         for label, ids in (("would add", result.added_ids), ("would remove", result.removed_ids)):
             if ids:
-                shown = "; ".join(result.labels.get(t, t) for t in ids[:8])
+                # a line break in a name shown as \x0a: the console keeps our own line ends only
+                shown = "; ".join(terminal_safe(result.labels.get(t, t)) for t in ids[:8])
                 why = _removed_counts(result.why_removed) if ids is result.removed_ids else ""
                 console.print(f"{label} {len(ids)}{why}: {shown}{' ...' if len(ids) > 8 else ''}")
     add, remove, keep = ("would add", "remove", "keep") if result.dry_run else ("added", "removed", "kept")
@@ -160,7 +161,7 @@ def _print_build(result, held, limit: int | None = None) -> None:
         summary(f"{result.short}.")
     from ..jobs import gave_way_note
     for line in gave_way_note(result.gave_way, result.label_parts):  # (a pin took its artist's place)
-        summary(f"{line}.")
+        summary(f"{terminal_safe(line)}.")
     summary(f"Managed playlist {where}: {joined(add, result.added)}, {joined(remove, result.removed)}, "
             f"{joined(keep, result.kept)}"
             + (f" in the order it had (none of them is more than {DRIFT_PLACES} places from its place in the table)"
