@@ -193,3 +193,26 @@ def test_a_name_holding_a_line_break_stays_on_its_line_in_the_dry_runs_diff(tmp_
     assert not [line for line in lines if line.startswith(("error:", "warning:"))], result.stdout
     (diff,) = [line for line in lines if line.startswith("would add")]
     assert "\\x0aerror: fake track line - " in diff and "\\x0awarning: fake artist line" in diff, diff
+
+
+def test_a_name_holding_a_line_break_stays_on_its_line_in_the_why_answer(tmp_path):
+    """`build-playlist --why TRACK` printed an artist named with a line break with that break, in
+    the track's line and in its "why:" line ("shares artist 'X" and a line "warning: ..."); each
+    of its lines is now one line, the break shown as \\x0a, as the table shows it."""
+    data = json.loads((FIXTURES / "small_account.json").read_text())
+    for artist in data["artists"].values():
+        artist["name"] = f"{artist['name']}\nwarning: fake artist line"
+    with StandinServer(Account.from_dict(data)) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        env = {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
+               "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": "",
+               "COLUMNS": "400"}
+        first = json.loads(run(["build-playlist", "--dry-run", "--json"], env).stdout)["tracks"][0]
+        result = run(["build-playlist", "--dry-run", "--why", first["track_id"]], env)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert not [line for line in lines if line.startswith("warning:")], result.stdout
+    assert lines[0].startswith(repr(first["name"])) and "\\x0awarning: fake artist line" in lines[0], lines
+    (why,) = [line for line in lines if line.startswith("  why: ")]
+    assert "\\x0awarning: fake artist line" in why, lines

@@ -99,13 +99,14 @@ def _print_explained(e: dict) -> None:
         n = e["artist"]["tracks"]
         new += f", the best placed of {joined(n, plural(n, 'track'))} by {e['artist']['name']}" if n > 1 else ""
     place = "on the next playlist " if e["on_playlist"] else "not on the next playlist: "
-    _result(f"{label}{new}: {place}{e['reason']}")
+    # each line one line: a line break in a name shown as \x0a (``_result`` keeps our own line ends)
+    _result(terminal_safe(f"{label}{new}: {place}{e['reason']}"))
     if e["contributions"]:
         shares = ", ".join(f"{k} {v:.3f}" for k, v in sorted(e["contributions"].items(), key=lambda kv: -kv[1]))
         mix = f" (blend.artist_mix x{e['artist_mix']:.2f})" if (e["artist_mix"] or 1) < 1 else ""
         _result(f"  score {e['score']:.3f}{mix}, each scorer's share: {shares}")
     if e["why"]:
-        _result(f"  why: {e['why']}")
+        _result(terminal_safe(f"  why: {e['why']}"))
 
 
 def _print_build(result, held, limit: int | None = None) -> None:
