@@ -433,7 +433,7 @@ class BuildResult:
         """Track id -> "name - artists" (the CLI's diff lines); built once (``label_parts`` is
         set when the result is made)."""
         from .wording import named
-        return {t: f"{named(n)} - {a}" if a else named(n) for t, (n, a) in self.label_parts.items()}
+        return {t: f"{named(n)} - {named(a)}" if a else named(n) for t, (n, a) in self.label_parts.items()}
 
     def to_json(self) -> dict[str, Any]:
         contributions = self.contributions

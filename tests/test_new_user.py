@@ -701,3 +701,30 @@ def test_a_track_named_with_spaces_only_is_quoted_in_the_table_and_the_diff(logg
     (line,) = [line for line in out.stdout.splitlines() if line.startswith("would add")]
     assert f'"   " - {first["artists"]}' in line, line
     assert any(f'│ "   " ' in row for row in out.stdout.splitlines()), out.stdout
+
+
+def test_an_artist_named_with_spaces_only_is_quoted_as_a_track_so_named_is(logged_in):
+    """An artist named "   " left a blank artist cell in the build and search tables and a gap
+    in the lines naming a track ("would add", `--why`, `similar`'s title: "'Song' -     (in your
+    library)"), where a track so named is quoted; the artist is quoted too."""
+    from spotify_helpers import save_login
+    from test_cli import env_for
+    server, env, cache = logged_in
+    first = json.loads(run(["build-playlist", "--dry-run", "--json"], env).stdout)["tracks"][0]
+    artist_id = server.account.tracks[first["track_id"]]["artist_ids"][0]
+    server.account.artists[artist_id]["name"] = "   "
+    fresh = cache.parent / "fresh"  # a first pull reads the name (a refresh keeps an unchanged playlist's)
+    save_login(server, fresh)
+    env = {**env_for(server, fresh), "COLUMNS": "200"}
+    out = run(["build-playlist", "--dry-run"], env)
+    assert out.exit_code == 0, out.stderr
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("would add")]
+    assert f'{first["name"]} - "   "' in line, line
+    row = next(row for row in out.stdout.splitlines() if f' {first["name"]} ' in row)
+    assert '│ "   " ' in row, row
+    why = run(["build-playlist", "--dry-run", "--why", first["track_id"]], env).stdout.splitlines()[0]
+    assert why.startswith(f'{first["name"]!r} - "   " ('), why
+    similar = run(["similar", first["track_id"]], env).stdout
+    assert f'Similar to {first["name"]} - "   "' in similar, similar
+    found = run(["search", first["name"]], env).stdout.splitlines()
+    assert any(first["track_id"] in row and '│ "   " ' in row for row in found), found

@@ -93,7 +93,8 @@ def _print_explained(e: dict) -> None:
     """`build-playlist --why`: the track, where it is or what keeps it out, its score's shares."""
     from ..tables import joined
     from ..wording import plural
-    label = f"{e['name']!r} - {e['artists']}" if e["name"] is not None else e["track_id"]
+    from ..wording import named
+    label = f"{e['name']!r} - {named(e['artists'])}" if e["name"] is not None else e["track_id"]
     new = {True: " (new to you)", False: " (in your library)", None: ""}[e["new"]]
     if e.get("artist"):  # `--why metallica`: the artist's best placed track
         n = e["artist"]["tracks"]
@@ -126,7 +127,7 @@ def _print_build(result, held, limit: int | None = None) -> None:
     contrib = list(shared.values())
     rows = []
     for r in result.table.head(limit).to_dict("records"):
-        rows.append([r["rank"], named(r["name"]), r["artists"], "-" if r["score"] != r["score"] else f"{r['score']:.3f}"]
+        rows.append([r["rank"], named(r["name"]), named(r["artists"]), "-" if r["score"] != r["score"] else f"{r['score']:.3f}"]
                     + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
                     + ["new" if r.get("new") else "", source_name(r.get("source", ""))]
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])

@@ -168,7 +168,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
         return
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     from ..wording import named
-    title = f"Similar to {named(row['name'])} - {', '.join(row['artist_names'])}"
+    title = f"Similar to {named(row['name'])} - {named(', '.join(row['artist_names']))}"
     if df.empty:  # a library of this one song (its other versions left out): not an empty table
         _echo(f"{title}: no other song in {where.library} to compare it with")
         return

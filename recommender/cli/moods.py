@@ -177,7 +177,7 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
                      "tracks": _records(df)})
         return
     from ..wording import named
-    title = (f"Nearest in mood to {named(seed['name'])} - {seed['artists']} (valence {seed['valence']:.3f}, "
+    title = (f"Nearest in mood to {named(seed['name'])} - {named(seed['artists'])} (valence {seed['valence']:.3f}, "
              f"energy {seed['energy']:.3f}, {seed['mood']})")
     if df.empty:
         _echo(f"{title}: no other song in {_where(demo, dataset).library} has a valence and an energy")

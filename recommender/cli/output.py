@@ -254,11 +254,11 @@ def _safe(value: Any):
 def _print_rows(rows: list[dict], title: str, columns: list[str], text: set[str], wide: str | None = None,
                 drop: tuple[str, ...] = ()) -> None:
     """A table of dict rows: ``text`` columns escaped with ``_safe``, floats with 3 decimals;
-    ``drop``: the columns a narrow terminal leaves out first (``_table``). A track's ``name`` of
-    spaces only is quoted (``wording.named``), as build-playlist's table shows it: a blank cell read
-    as if the track had no name."""
+    ``drop``: the columns a narrow terminal leaves out first (``_table``). A track's ``name`` or
+    ``artists`` of spaces only is quoted (``wording.named``), as build-playlist's table shows it: a
+    blank cell read as if the track had no name or artist."""
     from ..wording import named
-    cells = [[_safe(named(str(r.get(c, ""))) if c == "name" else r.get(c, "")) if c in text else
+    cells = [[_safe(named(str(r.get(c, ""))) if c in ("name", "artists") else r.get(c, "")) if c in text else
               (("-" if r.get(c) != r.get(c) or r.get(c) is None else f"{r[c]:.3f}")
                if isinstance(r.get(c), float) or r.get(c) is None else r.get(c)) for c in columns] for r in rows]
     _console().print(_table(_safe(title), columns, cells, wide=wide, drop=drop, text=text))
