@@ -184,3 +184,17 @@ def test_a_library_of_one_song_says_there_is_nothing_to_compare(tmp_path):
     assert similar.stdout.strip() == f"Similar to Only Song - Band: no other song in {folder} to compare it with"
     assert near.stdout.strip().endswith(f"): no other song in {folder} has a valence and an energy")
     assert "┃" not in similar.stdout + near.stdout  # no empty table
+
+
+def test_a_library_of_one_song_named_with_a_line_break_says_so_on_one_line(tmp_path):
+    """The line saying a library of one song has nothing to compare it with printed a line break
+    of the song's or artist's name as it is, so a name could start a line of its own ("error: ...");
+    it is shown as \\x0a, as the tables show it."""
+    folder = export_folder(tmp_path, f'spotify:track:{1:022d},"Only\nerror: fake",Band,Album,0.5,0.6,5,-6,1,0.05,0.1,0,0.1,'
+                                     "0.7,120,4\n", name="One")
+    for args in (["similar", f"spotify:track:{1:022d}"], ["moods", "near", f"spotify:track:{1:022d}"]):
+        result = run_on(folder, args, tmp_path)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.startswith("Similar to Only\\x0aerror: fake - Band" if args[0] == "similar"
+                                        else "Nearest in mood to Only\\x0aerror: fake - Band"), result.stdout
+        assert len(result.stdout.strip().splitlines()) == 1, result.stdout

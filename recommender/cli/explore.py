@@ -170,7 +170,8 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     from ..wording import named
     title = f"Similar to {named(row['name'])} - {named(', '.join(row['artist_names']))}"
     if df.empty:  # a library of this one song (its other versions left out): not an empty table
-        _echo(f"{title}: no other song in {where.library} to compare it with")
+        from ..safetext import terminal_safe  # a line break in a name as \x0a: one line, as the table's title
+        _echo(f"{terminal_safe(title)}: no other song in {where.library} to compare it with")
         return
     # the id stays (whole: it can be pasted into the next `similar`); the scorers with a weight
     # get a (short-named) column when the terminal has NARROW columns, as build-playlist's table;

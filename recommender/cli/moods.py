@@ -180,7 +180,8 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
     title = (f"Nearest in mood to {named(seed['name'])} - {named(seed['artists'])} (valence {seed['valence']:.3f}, "
              f"energy {seed['energy']:.3f}, {seed['mood']})")
     if df.empty:
-        _echo(f"{title}: no other song in {_where(demo, dataset).library} has a valence and an energy")
+        from ..safetext import terminal_safe  # a line break in a name as \x0a: one line, as the table's title
+        _echo(f"{terminal_safe(title)}: no other song in {_where(demo, dataset).library} has a valence and an energy")
         return
     _print_rows(df.to_dict("records"), title, ["rank", "name", "artists", "mood", "valence", "energy", "distance"],
                 {"name", "artists"}, drop=("rank", "distance", "energy", "valence"))
