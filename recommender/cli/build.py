@@ -92,8 +92,7 @@ def build_playlist_cmd(
 def _print_explained(e: dict) -> None:
     """`build-playlist --why`: the track, where it is or what keeps it out, its score's shares."""
     from ..tables import joined
-    from ..wording import plural
-    from ..wording import named
+    from ..wording import named, plural
     label = f"{e['name']!r} - {named(e['artists'])}" if e["name"] is not None else e["track_id"]
     new = {True: " (new to you)", False: " (in your library)", None: ""}[e["new"]]
     if e.get("artist"):  # `--why metallica`: the artist's best placed track
