@@ -23,7 +23,7 @@ from .errors import UNREACHED, AuthError, DataError, NotEnoughData, OtherAccount
 from .isotime import shown_text, utc_times
 from .library import Library
 from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_settings
-from .store import DISCOVERING, LAST_DISCOVERY, Store, atomic_write_text, now_iso
+from .store import DISCOVERING, LAST_DISCOVERY, Store, atomic_write_text, now_iso, reserve_room
 
 if TYPE_CHECKING:
     from .moodexport import MoodPlaylist
@@ -1131,6 +1131,11 @@ def demo_environment(settings, locked: bool = False) -> Iterator[tuple[Any, Any]
             raise DataError(f"{exc}; delete it to start the demo afresh (its playlist goes with it)") from None
         lb, mb, prepare = stack.enter_context(open_data_standins())
         prepare(account)  # the tracks the open data can point to
+        # room for the account's save at the end, set aside before the run changes anything: with
+        # less room on the disk the run wrote its playlist and manifest, then lost the account
+        size = len(account.to_json())
+        room = reserve_room(state, size + size // 8 + (1 << 16))  # and for what the run adds to it
+        stack.callback(room.unlink, missing_ok=True)  # (gone once written: the account is in its place)
         server = stack.enter_context(StandinServer(account))
         demo = demo_settings(settings, {
             "spotify.api_url": server.api_url,
@@ -1148,7 +1153,7 @@ def demo_environment(settings, locked: bool = False) -> Iterator[tuple[Any, Any]
         yield demo, server
         # the stand-in's account (with the managed playlist) persists between demo runs,
         # as a real account would: a second demo run updates the same playlist
-        atomic_write_text(state, server.account.to_json())
+        atomic_write_text(state, server.account.to_json(), room=room)
     finally:
         stack.close()
 

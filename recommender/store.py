@@ -133,14 +133,52 @@ def check_output(path: Path | str) -> None:
                            f"another user's); name a file in a folder you can write")
 
 
+ROOM_SUFFIX = ".room"  # ``reserve_room``'s file beside the one it keeps room for: ``.NAME.room``
+
+
+def reserve_room(path: Path, size: int) -> Path:
+    """Set aside ``size`` bytes of disk now for a write of ``path`` at the end of a run
+    (``atomic_write_text(path, text, room=...)``), so a disk without that room fails the run
+    before it changes anything, not after (the demo's stand-in account, 4 MB saved last, was lost
+    so while the manifest kept the run's playlist). The room is the file ``.NAME.room`` beside
+    ``path``, allocated (``posix_fallocate``; where the file system cannot allocate, the free
+    space is checked instead); one a killed run left is taken over. StorageError naming ``path``
+    when there is no such room (the previous version is kept); the caller deletes the room when
+    it does not write."""
+    import shutil
+    path = Path(os.path.realpath(path))
+    make_dirs(path.parent)
+    room = path.parent / f".{path.name}{ROOM_SUFFIX}"
+    try:
+        fd = os.open(room, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            try:
+                os.posix_fallocate(fd, 0, size)
+            except (AttributeError, OSError) as exc:  # no such call (macOS), or not on this file system
+                if isinstance(exc, OSError) and exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                    raise
+                if shutil.disk_usage(path.parent).free < size:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        room.unlink(missing_ok=True)
+        if StorageError.matches(exc):
+            raise StorageError.from_os_error(exc, path) from None
+        raise
+    return room
+
+
 def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None, keep_same: bool = False,
-                 chosen: bool = False) -> None:
+                 chosen: bool = False, room: Path | None = None) -> None:
     """Call ``write(tmp_path)`` then move the temporary file over ``path`` atomically.
 
     The file gets ``mode`` when given; else a file that exists keeps its permissions (a 0644
     config stays 0644) and a new one is 0600. ``keep_same``: a file that already holds exactly
     these bytes is left as it is (its modification time too: what is fingerprinted by it, the
     search index, stays valid). ``chosen``: a file you named (errors say to name another).
+    ``room``: ``reserve_room``'s file, the temporary file (``write`` writes into it without
+    truncating it first, so the room it holds is used).
     """
     path = Path(path)
     if path.is_symlink():  # a link stays one, its target is written (a report or config a dotfiles repo links)
@@ -151,11 +189,14 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
     _remove_stale_tmps(path)
     if mode is None and path.exists():
         mode = path.stat().st_mode & 0o7777
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:  # no file can be made in that folder (read-only, gone since, /proc): name it
-        raise StorageError.from_os_error(exc, path, chosen=chosen) from None
-    os.close(fd)
+    if room is not None:
+        tmp = str(room)
+    else:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        except OSError as exc:  # no file can be made in that folder (read-only, gone since, /proc): name it
+            raise StorageError.from_os_error(exc, path, chosen=chosen) from None
+        os.close(fd)
     try:
         if mode is not None:
             os.chmod(tmp, mode)
@@ -204,8 +245,18 @@ def _remove_stale_tmps(path: Path) -> None:
                  ", ".join(p.name for p in removed))
 
 
-def atomic_write_text(path: Path, text: str, mode: int | None = None, chosen: bool = False) -> None:
-    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), mode, chosen=chosen)
+def atomic_write_text(path: Path, text: str, mode: int | None = None, chosen: bool = False,
+                      room: Path | None = None) -> None:
+    """``room``: the file ``reserve_room`` made for this write (written over, then cut to the text)."""
+    if room is None:
+        atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), mode, chosen=chosen)
+        return
+
+    def into_room(p: Path) -> None:
+        with open(p, "r+b") as f:  # not "w": truncating first would give the room back
+            f.write(text.encode("utf-8"))
+            f.truncate()
+    atomic_write(path, into_room, mode, chosen=chosen, room=room)
 
 
 def now_iso() -> str:

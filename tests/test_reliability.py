@@ -1804,10 +1804,14 @@ def test_every_reliability_line_of_the_readme_names_existing_tests():
 @pytest.fixture
 def tiny_disk(tmp_path):
     """A real 2 MB file system (tmpfs) for the cache; skipped where mounting is not allowed."""
+    yield from small_file_system(tmp_path, "2m")
+
+
+def small_file_system(tmp_path: Path, size: str):
     import subprocess
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)],
                                            capture_output=True).returncode != 0:
         pytest.skip("needs permission to mount a small tmpfs")
     try:
@@ -1838,6 +1842,39 @@ def test_a_really_full_disk_exits_7_and_status_shows_the_failure(standin, tiny_d
     assert "No space left on device" in result.stderr and "unexpected" not in result.stderr
     status = run(["status"], env)
     assert "build-playlist exit 7" in status.stdout.split("last runs:")[1].splitlines()[1]
+
+
+@pytest.fixture
+def demo_disk(tmp_path):
+    """A real 12 MB file system (tmpfs): room for the demo's files (about 5 MB) and a few MB more."""
+    yield from small_file_system(tmp_path, "12m")
+
+
+def test_a_demo_run_without_room_to_save_its_stand_in_account_fails_before_it_changes_anything(demo_disk):
+    """The demo's stand-in account (its playlists, 4 MB of JSON) is saved at the end of a demo run:
+    with less room than that left, the run wrote the playlist and the manifest, then failed to save
+    the account ("the previous version is kept"), so the stand-in lost the run's playlist while the
+    manifest held it, and the next run took its own playlist for another computer's rewrite."""
+    from recommender.paths import demo_dir
+    cache = demo_disk / "state"
+    env = {"RECOMMENDER_CACHE_DIR": str(cache)}
+    assert run(["build-playlist", "--demo", "--quiet"], env).exit_code == 0
+    demo = demo_dir(cache)
+    before = {p.name: p.read_bytes() for p in (demo / "standin-account.json", demo / "manifest.json")}
+    fill(demo_disk)
+    filler = demo_disk / "filler"
+    os.truncate(filler, max(0, filler.stat().st_size - 2_500_000))  # 2.5 MB free: less than the account
+    other = demo_disk / "other.yaml"
+    other.write_text("blend:\n  max_per_artist: 1\n")  # a list other than the first run's
+    result = run(["build-playlist", "--demo", "--quiet", "--config", str(other)], env)
+    assert result.exit_code == 7, result.output
+    assert "standin-account.json: No space left on device" in result.stderr
+    assert {name: (demo / name).read_bytes() for name in before} == before  # nothing changed
+    assert not [p.name for p in demo.iterdir() if p.name.startswith(".")]
+    filler.unlink()
+    again = run(["build-playlist", "--demo", "--config", str(other)], env)
+    assert again.exit_code == 0, again.output
+    assert "rewritten since this computer's last run" not in again.output
 
 
 def test_the_printed_systemd_service_works_under_an_empty_environment(logged_in, shim, tmp_path):

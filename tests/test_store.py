@@ -482,3 +482,29 @@ def test_a_config_write_killed_half_way_leaves_no_temporary_file_after_the_next_
     assert not stale.exists()
     assert all(p.exists() for p in others)
     assert sorted(p.name for p in folder.iterdir()) == sorted(["config.yaml", *(p.name for p in others)])
+
+
+@pytest.mark.parametrize("allocates", [True, False], ids=["fallocate", "file-system-without-it"])
+def test_room_reserved_for_a_write_is_refused_up_front_when_the_disk_lacks_it_and_used_by_the_write(
+        tmp_path, monkeypatch, allocates):
+    import errno
+    import shutil
+    from collections import namedtuple
+
+    from recommender.errors import StorageError
+    from recommender.store import atomic_write_text, reserve_room
+    path = tmp_path / "account.json"
+    room = reserve_room(path, 100_000)
+    assert room.stat().st_size == 100_000 and room.name == ".account.json.room"
+    atomic_write_text(path, "new", room=room)
+    assert path.read_text() == "new" and not room.exists() and path.stat().st_mode & 0o777 == 0o600
+
+    def cannot(fd, offset, size):
+        raise OSError(errno.EOPNOTSUPP if not allocates else errno.ENOSPC, "no")
+    monkeypatch.setattr(os, "posix_fallocate", cannot)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 50_000, 50_000))
+    with pytest.raises(StorageError) as refused:
+        reserve_room(path, 100_000)
+    assert str(refused.value).startswith(f"cannot write {path}: ") and "disk is full" in str(refused.value)
+    assert path.read_text() == "new" and not list(tmp_path.glob(".*"))
