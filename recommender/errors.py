@@ -269,6 +269,13 @@ def make_dirs(path: Path | str) -> Path:
         reason = exc.strerror or os.strerror(exc.errno or 0)
         in_the_way, above = "a file is in the way: a folder is needed there", "check the permissions of the folders above it"
         hint = {**StorageError.HINTS, 17: in_the_way, 20: in_the_way, 13: above, 1: above}.get(exc.errno or 0)
+        blocked = Path(exc.filename) if exc.filename else folder
+        if exc.errno in (17, 20) and blocked.is_symlink() and not blocked.exists():
+            # a link to a disk not mounted, or a folder deleted since: no file is in the way, and
+            # nothing is made where it points (an unmounted disk's mount point)
+            raise StorageError(f"cannot create the folder {folder}: {blocked} is a symbolic link to "
+                               f"{os.readlink(blocked)}, which does not exist (a disk not mounted? mount it, or "
+                               "create that folder, or remove the link, and run again)") from None
         where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(folder) else ""
         raise StorageError(f"cannot create the folder {folder}: {reason}{where}" + (f" ({hint})" if hint else "")) from None
     return folder

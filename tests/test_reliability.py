@@ -1615,6 +1615,22 @@ def test_a_data_directory_that_cannot_be_created_is_exit_7_naming_it_not_a_crash
     assert in_the_way.read_text() == "mine\n"
 
 
+def test_a_data_directory_that_is_a_link_to_a_missing_folder_says_so_not_a_file_in_the_way(tmp_path):
+    """The cache folder a symbolic link to a disk not mounted (or a folder deleted since): 'File
+    exists (a file is in the way: a folder is needed there)', where no file is; the link and
+    where it points are named, and nothing is made where it points (the unmounted disk's place)."""
+    target = tmp_path / "usb" / "recommend"
+    link = tmp_path / "cache"
+    link.symlink_to(target)
+    env = {"RECOMMENDER_CACHE_DIR": str(link / "recommend"), "SPOTIPY_CLIENT_ID": "test-client"}
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 7, result.stderr
+    first = result.stderr.strip().splitlines()[0]
+    assert first.startswith(f"error: cannot create the folder {link / 'recommend'}") and "in the way" not in first
+    assert f"{link} is a symbolic link to {target}, which does not exist" in first and "not mounted" in first
+    assert not (tmp_path / "usb").exists() and link.is_symlink()
+
+
 def test_the_lock_in_a_folder_that_cannot_be_created_is_a_storage_error(tmp_path):
     from recommender.errors import StorageError
     from recommender.lock import RunLock
