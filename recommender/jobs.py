@@ -1468,6 +1468,25 @@ def _record_tuned_off(settings, target: Path, written: dict[str, float], by_tune
     atomic_write_text(Path(settings.cache_dir) / TUNE_OFF, json.dumps(records, indent=1))
 
 
+def weights_unchanged(settings, path: Path) -> None:
+    """Raise a UsageError when the config file ``path`` now gives other blend weights than
+    ``settings``, read from it before a search, has: the file was edited while tune searched
+    (by hand, the web app's Save), and its write would throw that edit away, or, leaving a
+    weight it had found where it was, keep the edited one beside the tuned ones (a blend
+    nothing measured). A file that no longer reads is the ConfigError it is."""
+    import os
+
+    from .config import load_settings
+    from .scorers import blend_weights
+    had, now = blend_weights(settings), blend_weights(load_settings(path if os.path.lexists(path) else None))
+    changed = [n for n in {**had, **now} if round(had.get(n, 0.0), 6) != round(now.get(n, 0.0), 6)]
+    if changed:
+        said = ", ".join(f"scorers.{n}.weight is {now.get(n, 0.0):g}, tune searched from {had.get(n, 0.0):g}"
+                         for n in changed)
+        raise UsageError(f"{path} changed while tune searched ({said}): nothing was written; "
+                         "run `recommend tune --write` again to tune from the weights it has now")
+
+
 def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None,
                         new_share: float | None = None, by_tune: bool = False,
                         check: Callable[[], None] | None = None) -> tuple[Path, str]:

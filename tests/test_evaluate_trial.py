@@ -579,3 +579,31 @@ def test_tune_write_leaves_the_audio_weight_of_a_library_without_audio_features(
     assert "audio:\n    weight: 0.2\n" in config.read_text()
     said = run(["tune", "--dataset", SMALL, "--folds", "1", "--config", str(config)], env)
     assert "audio has a weight, but no track has audio features" in " ".join(said.stdout.split())
+
+
+
+@pytest.mark.parametrize("edited", ["scorers.year.weight", "scorers.content.weight"])
+def test_a_weight_edited_while_tune_searched_is_neither_overwritten_nor_mixed_with_tuned_ones(config, env, monkeypatch,
+                                                                                          tune_finds_better, edited):
+    """The config file edited during the search (by hand, the web app's Save): `tune --write`
+    wrote over the weight edited (year: the user's 0.9 gone, and the message named the 2 tune had
+    read as the one replaced), or, where tune's best was the weight it had read (content 0.1),
+    left the edited one beside the tuned ones, a blend tune never measured, saying "weights
+    written". It is refused, exit 2, naming the weight, the file as edited."""
+    from recommender import jobs
+    from recommender.configfile import set_values
+    config.write_text(CONFIG + "scorers:\n  content:\n    weight: 0.1   # mine\n  year:\n    weight: 2   # mine\n")
+    searched = jobs.tune
+
+    def edited_meanwhile(*args, **kwargs):
+        result = searched(*args, **kwargs)
+        set_values(config, {edited: 0.9})
+        return result
+    monkeypatch.setattr(jobs, "tune", edited_meanwhile)
+    result = run(tune_args(config), env)
+    assert result.exit_code == 2, result.stdout
+    said = " ".join(result.stderr.split())
+    assert f"changed while tune searched ({edited} is 0.9" in said and "nothing was written" in said, said
+    assert "weights written" not in result.stdout
+    assert config.read_text() == CONFIG + "scorers:\n  content:\n    weight: " + \
+        ("0.1   # mine\n  year:\n    weight: 0.9   # mine\n" if "year" in edited else "0.9   # mine\n  year:\n    weight: 2   # mine\n")

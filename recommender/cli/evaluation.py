@@ -189,7 +189,8 @@ def tune_cmd(
     if write and result.within_spread:  # no change on noise: the current weights stay
         out["written"], out["changed"] = str(target), False
     elif write:
-        path, diff = jobs.write_tuned_weights(settings, result.tuned_weights, target, by_tune=True)  # never tune.fixed's
+        path, diff = jobs.write_tuned_weights(settings, result.tuned_weights, target, by_tune=True,  # never tune.fixed's
+                                              check=lambda: jobs.weights_unchanged(settings, target))  # edited meanwhile?
         out["written"], out["changed"] = str(path), bool(diff)
     if as_json:
         _print_json(out)
