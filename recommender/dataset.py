@@ -499,10 +499,14 @@ def hide_random(library: Library, fraction: float = 0.5, seed: int = 42, min_tra
     if not parts:
         unread = library.unreadable() if playlists is None else library.unreadable() & set(playlists)
         n = len(unread)
-        why = (f"; Spotify does not let this app read the tracks of the {'playlist' if n == 1 else f'{n} playlists'} "
-               "you only follow (a personal app reads those you own or collaborate on): copy some into a playlist "
-               "of your own" if n else f": add tracks to one until it has {min_tracks}, or set evaluate.min_tracks lower "
-               "(2 at least)")
+        # playlists of yours that a lower evaluate.min_tracks would evaluate: said beside the followed ones
+        # (its advice alone, to copy theirs, left out the one that works with the playlists you have)
+        small = (items.groupby("playlist_id")["track_id"].size() >= 2).any()
+        lower = (f": add tracks to one{' of yours' if n else ''} until it has {min_tracks}, or set "
+                 "evaluate.min_tracks lower (2 at least)") if small or not n else ""
+        why = lower + (f"; Spotify does not let this app read the tracks of the {'playlist' if n == 1 else f'{n} playlists'} "
+                       "you only follow (a personal app reads those you own or collaborate on): copy some into a "
+                       "playlist of your own" if n else "")
         raise NotEnoughData(f"no playlist has at least {min_tracks} tracks to hide some of "
                             f"(evaluate.min_tracks){why}")
     return pd.concat(parts, ignore_index=True)[["playlist_id", "track_id"]]

@@ -632,3 +632,29 @@ def test_a_demo_run_whose_sample_account_cannot_be_read_lets_the_demo_lock_go(tm
     state.unlink()
     with jobs.demo_environment(settings) as (demo, _server):  # the lock was let go
         assert demo.cache_dir
+
+
+def test_evaluate_of_small_playlists_beside_followed_ones_says_how_to_evaluate_the_small_ones(account_server, tmp_path):
+    """Playlists of your own under 10 tracks beside one you follow (Spotify's, whose tracks this
+    app cannot read): `evaluate` and `tune` said only to copy the followed one's tracks into a
+    playlist of your own, not to add tracks to yours or set evaluate.min_tracks lower, which
+    evaluates those you have (as it says when you follow none)."""
+    from spotify_helpers import save_login
+    from test_cli import env_for
+
+    def edit(data):
+        followed = [p for p in data["playlists"] if p.get("owner") == "spotify"]
+        tiny_account(data)
+        data["playlists"] += followed
+    server = account_server(edit)
+    cache = tmp_path / "cache"
+    save_login(server, cache)
+    env = env_for(server, cache)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    for command in ("evaluate", "tune"):
+        result = run([command], env)
+        said = " ".join(result.stderr.split())
+        assert result.exit_code == 2
+        assert said.startswith("error: no playlist has at least 10 tracks to hide some of (evaluate.min_tracks): add "
+                               "tracks to one of yours until it has 10, or set evaluate.min_tracks lower (2 at least)"), said
+        assert "Spotify does not let this app read the tracks of the playlist you only follow" in said, said
