@@ -607,3 +607,13 @@ def test_a_weight_edited_while_tune_searched_is_neither_overwritten_nor_mixed_wi
     assert "weights written" not in result.stdout
     assert config.read_text() == CONFIG + "scorers:\n  content:\n    weight: " + \
         ("0.1   # mine\n  year:\n    weight: 0.9   # mine\n" if "year" in edited else "0.9   # mine\n  year:\n    weight: 2   # mine\n")
+
+
+def test_tune_s_help_says_write_keeps_the_weights_when_the_gain_is_within_the_spread(env):
+    """`tune -h` said --write "stores the best weights in your config file", while with more
+    than one fold a gain within the spread over folds leaves the file's weights as they are: a
+    user who read the help took the weekly `tune --write` that kept them for broken."""
+    result = run(["tune", "-h"], {**env, "COLUMNS": "400"})
+    assert result.exit_code == 0
+    assert "Store the best weights in your config file (the diff is shown), unless their gain is within the spread " \
+           "over folds (then your weights stay)." in " ".join(result.stdout.split()), result.stdout

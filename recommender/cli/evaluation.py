@@ -137,7 +137,8 @@ def tune_cmd(
                                                                         "tune.folds); the first hides what "
                                                                         "`recommend evaluate` hides.")] = None,
     write: Annotated[bool, typer.Option("--write", help="Store the best weights in your config file (the diff "
-                                                        "is shown).")] = False,
+                                                        "is shown), unless their gain is within the spread over "
+                                                        "folds (then your weights stay).")] = False,
     report: Annotated[Optional[Path], typer.Option("--report", parser=_file_to_write, metavar="PATH", help="Write an HTML report with the tuning "
                                                                    "curve.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Tune on the sample library (pulled once through the "
