@@ -1047,7 +1047,7 @@ def mood_counts(classified: pd.DataFrame) -> list[dict]:
 def classify_library(library: Library, classifier: MoodClassifier | None = None,
                      valence_threshold: float = 0.5, energy_threshold: float = 0.5,
                      test_size: float = 0.25, margin: float = 0.05, evaluate: bool = False,
-                     where: Where = CACHE) -> pd.DataFrame:
+                     where: Where = CACHE, classifier_c: float = 1.0) -> pd.DataFrame:
     """Mood of every library track (recordings listed once): from its audio features when it
     has them (source "audio", confidence 1.0), else predicted by ``classifier`` (source
     "predicted", confidence = the predicted mood's probability) *if* the classifier beats
@@ -1056,7 +1056,8 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     ClassifierReport (None when every track has features, unless ``evaluate``, or when there
     are too few to test: then ``attrs["untested"]`` says why, else it is None).
     A classifier that is not fitted yet is fitted on the library (default: ``MoodClassifier``
-    with these thresholds). Columns: track_id, mood, source, confidence, name, artists
+    with these thresholds and ``C=classifier_c``, the setting ``moods.classifier_c``). Columns:
+    track_id, mood, source, confidence, name, artists
     (tracks frame order). Raises NotEnoughData when no track has audio features.
     """
     labels = mood_labels(library, valence_threshold, energy_threshold)
@@ -1074,7 +1075,8 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     report = None
     untested = None
     if missing or evaluate:
-        clf = classifier or MoodClassifier(valence_threshold=valence_threshold, energy_threshold=energy_threshold)
+        clf = classifier or MoodClassifier(C=classifier_c, valence_threshold=valence_threshold,
+                                           energy_threshold=energy_threshold)
         try:
             report = evaluate_classifier(library, clf, test_size=test_size, margin=margin, where=where)
         except NotEnoughData as exc:

@@ -209,6 +209,20 @@ def test_moods_classify_prints_accuracy_baseline_and_confusion(data, tmp_path):
     assert tested["classifier"]["n_test"] > 0 and "baseline" in tested["classifier"]
 
 
+def test_moods_classify_fits_its_classifier_with_the_configs_classifier_c(data, tmp_path, monkeypatch):
+    """`moods.classifier_c` (default.yaml: the classifier's inverse regularisation) was read and
+    checked, then never used: every classifier was fitted with C=1."""
+    from recommender import moods
+    fitted = []
+    fit = moods.MoodClassifier.fit
+    monkeypatch.setattr(moods.MoodClassifier, "fit", lambda self, *a, **kw: fitted.append(self.C) or fit(self, *a, **kw))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("moods:\n  classifier_c: 0.25\n", encoding="utf-8")
+    out = run(["moods", "classify", "--dataset", str(data), "--evaluate", "--config", str(cfg)], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    assert fitted and set(fitted) == {0.25}
+
+
 def test_moods_classify_reports_the_classifier_beside_the_baseline(tmp_path):
     path = tmp_path / "planted.csv"
     corners = {"sunshine": (0.9, 0.9), "rage": (0.1, 0.9), "breeze": (0.9, 0.1), "tears": (0.1, 0.1)}

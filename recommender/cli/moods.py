@@ -261,7 +261,7 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
     with _Bar(_interactive(quiet, as_json)) as bar:
         bar("training the mood classifier", 0, 1)
         df = classify_library(library, test_size=m.holdout, margin=m.classifier_margin, evaluate=evaluate,
-                              where=_where(demo, dataset), **_mood_kwargs(settings))
+                              where=_where(demo, dataset), classifier_c=m.classifier_c, **_mood_kwargs(settings))
         bar("training the mood classifier", 1, 1)
     report, untested = df.attrs.get("report"), df.attrs.get("untested")
     if as_json:

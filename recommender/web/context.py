@@ -955,7 +955,7 @@ class WebContext:
         from ..moods import audio_features, classify_library, mood_counts, quadrant
         lib = self.taste()
         m = self.settings.moods
-        classified = classify_library(lib, test_size=m.holdout, margin=m.classifier_margin,
+        classified = classify_library(lib, test_size=m.holdout, margin=m.classifier_margin, classifier_c=m.classifier_c,
                                       valence_threshold=m.valence_threshold, energy_threshold=m.energy_threshold)
         feats = audio_features(lib)
         # each recording once, as the table counts them (its copy with audio features kept): the plane
