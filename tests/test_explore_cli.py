@@ -223,6 +223,15 @@ def test_moods_classify_fits_its_classifier_with_the_configs_classifier_c(data, 
     assert fitted and set(fitted) == {0.25}
 
 
+def test_moods_classify_counts_one_track_without_audio_features_as_one(tmp_path):
+    """The classifier too little to test: "1 tracks without audio features get no mood"."""
+    path = write_songs(tmp_path / "one.csv", SONGS[:4] + [("Lonely", "Nobody", "Party", "", "")])
+    out = run(["moods", "classify", "--dataset", str(path)], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    said = " ".join(out.stdout.split())
+    assert "cannot be tested" in said and "; 1 track without audio features gets no mood" in said
+
+
 def test_moods_classify_reports_the_classifier_beside_the_baseline(tmp_path):
     path = tmp_path / "planted.csv"
     corners = {"sunshine": (0.9, 0.9), "rage": (0.1, 0.9), "breeze": (0.9, 0.1), "tears": (0.1, 0.1)}

@@ -256,6 +256,7 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
                        dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Mood of every track: from audio features, else predicted if the classifier clearly beats guessing."""
     from ..moods import classify_library, mood_counts
+    from ..wording import plural
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
     m = settings.moods
     with _Bar(_interactive(quiet, as_json)) as bar:
@@ -273,7 +274,8 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
     if untested:  # too few tracks with features to test it: say so, not a silent "no mood"
         unknown = int((df["source"] == "unknown").sum())
         _console().print(_safe(f"mood classifier not used, it cannot be tested: {untested}"
-                               + (f"; {unknown} tracks without audio features get no mood" if unknown else "")))
+                               + (f"; {_rows(unknown, 'track')} without audio features {plural(unknown, 'gets', 'get')} "
+                                  "no mood" if unknown else "")))
     if report is not None:
         verdict = ("used for the tracks without audio features" if report.useful else
                    f"NOT used: it does not beat the baseline by {report.margin:.0%} with p < {report.alpha:g}; "
