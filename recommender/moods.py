@@ -320,6 +320,7 @@ class MoodClusters:
     silhouettes: dict[int, float] = field(default_factory=dict)  # every k tried -> silhouette
     playlists: tuple[tuple[str, str], ...] = ()  # (id, name) of each source playlist
     with_audio: int = 0  # how many of the tracks have audio features (some, on a text basis: too few)
+    asked: int | None = None  # the k asked for (--k), which may be more than the tracks' distinct rows allow
 
     def names(self) -> dict[int, str]:
         """A playlist-ready name per cluster, unique: its label, numbered when two clusters
@@ -390,6 +391,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     else:
         X, feature_names, raw = _text_matrix(library, used, seed, where)
 
+    asked = k
     with threadpool_limits(1):  # playlists are small: thread start-up costs more than it saves
         k, labels, sil, silhouettes = _choose_clusters(X, k, max_clusters, seed)
     labels = _relabel_by_size(labels)
@@ -412,7 +414,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     res = MoodClusters(playlist_id=pid, playlist_name=pname, basis="audio" if use_audio else "text", k=int(k),
                        silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
                        explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources),
-                       axes=axes, with_audio=len(with_audio))
+                       axes=axes, with_audio=len(with_audio), asked=asked)
     # one name per cluster everywhere: the clusters' table, the chart's legend, the tracks' mood
     # and an export (two clusters labelled alike were "energetic/intense" twice in the table and
     # the legend, and "energetic/intense 2" in the tracks' table)

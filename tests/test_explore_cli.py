@@ -232,6 +232,16 @@ def test_moods_classify_counts_one_track_without_audio_features_as_one(tmp_path)
     assert "cannot be tested" in said and "; 1 track without audio features gets no mood" in said
 
 
+def test_moods_cluster_says_when_it_makes_fewer_moods_than_k_asks(tmp_path):
+    """Ten tracks of two sounds, `--k 4`: two moods, titled "2 moods" with no word of the 4 asked for."""
+    songs = [(f"Song {i}", f"Band {i}", "Two", *((0.8, 0.8) if i < 5 else (0.2, 0.2))) for i in range(10)]
+    path = write_songs(tmp_path / "two.csv", songs)
+    out = run(["moods", "cluster", "Two", "--dataset", str(path), "--k", "4"], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    title = " ".join(out.stdout.split("\u250f")[0].split())
+    assert "2 moods" in title and "--k 4" in title and "only 2 distinct" in title
+
+
 def test_moods_classify_reports_the_classifier_beside_the_baseline(tmp_path):
     path = tmp_path / "planted.csv"
     corners = {"sunshine": (0.9, 0.9), "rage": (0.1, 0.9), "breeze": (0.9, 0.1), "tears": (0.1, 0.1)}

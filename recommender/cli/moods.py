@@ -65,6 +65,8 @@ def _print_clusters(res, settings, *, limit: int, export: bool, demo: bool, data
     note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
     if res.k == 1:  # every track alike (the same audio features): no second mood to split off
         note = f" (the tracks' {res.basis} features are too alike to split into moods)"
+    elif res.asked and res.k < res.asked:  # --k 4 of tracks of two sounds: 2 moods, the 4 unsaid
+        note = f" (--k {res.asked}: the tracks' {res.basis} features hold only {res.k} distinct sets){note}"
     sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
     from ..wording import plural
     moods = f"{res.k} {plural(res.k, 'mood')}"
