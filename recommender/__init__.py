@@ -3,7 +3,7 @@
 Importing the package does no work: no I/O, no network, no config loading.
 """
 
-__version__ = "0.3.23"
+__version__ = "0.3.24"
 
 import logging as _logging
 
