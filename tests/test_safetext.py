@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,18 @@ def test_at_the_edges_a_name_of_exactly_the_limit_a_full_line_and_a_too_short_se
     assert redact("pin wxyz ok", secrets=["wxyz"]) == "pin *** ok"  # four characters are enough to mask
 
 
+@contextmanager
+def served(data: dict, tmp_path: Path, columns: str = "400"):
+    """The CLI's environment for a stand-in serving the account ``data``, logged in, with its own
+    cache, on a terminal of ``columns`` columns (the tests of names printed whole)."""
+    with StandinServer(Account.from_dict(data)) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        yield {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
+               "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": "",
+               "COLUMNS": columns}
+
+
 def test_a_name_holding_a_line_break_stays_on_its_line_in_the_dry_runs_diff(tmp_path):
     """A track or artist named with a line break ("New\\nLine") was printed with that break in the
     dry run's "would add" line, so a name could start a line of its own ("error: ..." under the
@@ -181,12 +194,7 @@ def test_a_name_holding_a_line_break_stays_on_its_line_in_the_dry_runs_diff(tmp_
         track["name"] = f"Song {i}\nerror: fake track line"
     for artist in data["artists"].values():
         artist["name"] = f"{artist['name']}\nwarning: fake artist line"
-    with StandinServer(Account.from_dict(data)) as server:
-        cache = tmp_path / "cache"
-        save_login(server, cache)
-        env = {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
-               "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": "",
-               "COLUMNS": "400"}
+    with served(data, tmp_path) as env:
         result = run(["build-playlist", "--dry-run"], env)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -202,12 +210,7 @@ def test_a_name_holding_a_line_break_stays_on_its_line_in_the_why_answer(tmp_pat
     data = json.loads((FIXTURES / "small_account.json").read_text())
     for artist in data["artists"].values():
         artist["name"] = f"{artist['name']}\nwarning: fake artist line"
-    with StandinServer(Account.from_dict(data)) as server:
-        cache = tmp_path / "cache"
-        save_login(server, cache)
-        env = {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
-               "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": "",
-               "COLUMNS": "400"}
+    with served(data, tmp_path) as env:
         first = json.loads(run(["build-playlist", "--dry-run", "--json"], env).stdout)["tracks"][0]
         result = run(["build-playlist", "--dry-run", "--why", first["track_id"]], env)
     assert result.exit_code == 0, result.stderr

@@ -177,6 +177,14 @@ def account_server():
         server.__exit__(None, None, None)
 
 
+def logged_in_env(server, cache):
+    """The CLI's environment for ``server`` (an ``account_server``), logged in, with ``cache``."""
+    from spotify_helpers import save_login
+    from test_cli import env_for
+    save_login(server, cache)
+    return env_for(server, cache)
+
+
 def new_account(data):
     for key in ("playlists", "saved_tracks", "followed_artists"):
         data[key] = []
@@ -194,12 +202,9 @@ def test_a_brand_new_account_gets_sentences_not_an_empty_table_or_a_vague_hint(a
     title wrapped at 40 columns; build-playlist's 'no seeds' ended "build from one of your
     playlists (seed playlist)", naming no option; `moods cluster` said "choose: the library has
     no playlists" and offered to list them."""
-    from spotify_helpers import save_login
-    from test_cli import env_for
     server = account_server(new_account)
     cache = tmp_path / "cache"
-    save_login(server, cache)
-    env = env_for(server, cache)
+    env = logged_in_env(server, cache)
     assert run(["refresh", "--quiet"], env).exit_code == 0
     listed = run(["playlists"], env)
     assert listed.exit_code == 0
@@ -237,13 +242,10 @@ def test_an_account_of_followed_playlists_or_one_small_one_is_offered_only_what_
     tracks) was told to build `--seed-playlist NAME` from one, and `moods cluster` offered its
     playlists by name; each then failed on the playlist offered. A 3-track playlist was offered
     for clustering, which needs 4."""
-    from spotify_helpers import save_login
-    from test_cli import env_for
     for edit in (followed_only_account, tiny_account):
         server = account_server(edit)
         cache = tmp_path / edit.__name__
-        save_login(server, cache)
-        env = env_for(server, cache)
+        env = logged_in_env(server, cache)
         assert run(["refresh", "--quiet"], env).exit_code == 0
         built = " ".join(run(["build-playlist"], env).stderr.split())
         clustered = run(["moods", "cluster"], env)
@@ -270,12 +272,9 @@ def test_an_account_of_followed_playlists_or_one_small_one_is_offered_only_what_
 
 def test_one_playlist_is_one_playlist(account_server, tmp_path):
     """'1 playlists (1 fetched, ...)' after the refresh of an account with one playlist."""
-    from spotify_helpers import save_login
-    from test_cli import env_for
     server = account_server(tiny_account)
     cache = tmp_path / "cache"
-    save_login(server, cache)
-    env = env_for(server, cache)
+    env = logged_in_env(server, cache)
     refreshed = run(["refresh"], env)
     assert refreshed.exit_code == 0
     assert refreshed.stdout.startswith("1 playlist (1 fetched, 0 unchanged, 0 not readable), ")
@@ -639,8 +638,6 @@ def test_evaluate_of_small_playlists_beside_followed_ones_says_how_to_evaluate_t
     app cannot read): `evaluate` and `tune` said only to copy the followed one's tracks into a
     playlist of your own, not to add tracks to yours or set evaluate.min_tracks lower, which
     evaluates those you have (as it says when you follow none)."""
-    from spotify_helpers import save_login
-    from test_cli import env_for
 
     def edit(data):
         followed = [p for p in data["playlists"] if p.get("owner") == "spotify"]
@@ -648,8 +645,7 @@ def test_evaluate_of_small_playlists_beside_followed_ones_says_how_to_evaluate_t
         data["playlists"] += followed
     server = account_server(edit)
     cache = tmp_path / "cache"
-    save_login(server, cache)
-    env = env_for(server, cache)
+    env = logged_in_env(server, cache)
     assert run(["refresh", "--quiet"], env).exit_code == 0
     for command in ("evaluate", "tune"):
         result = run([command], env)
