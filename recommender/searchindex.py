@@ -60,6 +60,7 @@ MIN_SCORE = 0.35
 PACKAGING_SHARE = 0.25
 # A query word the library does not hold, two neighbouring letters of which swapped give one it
 # holds ("posion": "poison"), or its letters and digits apart words it holds ("mac10": "mac 10"),
+# or that is two words it holds run together ("foofighters": "foo fighters"),
 # is read as those too, their score times this (``forgiving``), so that a query spelt as the
 # library spells it comes first. At most SWAP_QUERIES such readings.
 SWAP_SHARE = 0.9
@@ -140,13 +141,17 @@ def readings(word: str, has_word: Callable[[str], bool]) -> list[str]:
     """What a query word the library does not hold (``has_word``) may have meant: its letters and
     digits apart when the library holds each part ("mac10" -> "mac 10", "maroon5" -> "maroon 5"),
     and the words of 3 letters or more it holds with two neighbouring letters swapped
-    ("posion" -> "poison"). None for a word the library holds ("form" is not read as "from")."""
+    ("posion" -> "poison"); two words it holds typed run together ("foofighters" -> "foo
+    fighters"), each of 2 letters or more. None for a word the library holds ("form" is not read
+    as "from")."""
     if has_word(word):
         return []
     out = []
     parts = _LETTERS_DIGITS.split(word)
     if len(parts) > 1 and all(has_word(x) for x in parts):
         out.append(" ".join(parts))
+    out.extend(f"{word[:i]} {word[i:]}" for i in range(2, len(word) - 1)
+               if has_word(word[:i]) and has_word(word[i:]) and f"{word[:i]} {word[i:]}" not in out)
     if len(word) >= 3:
         out.extend(v for v in swaps(word) if has_word(v))
     return out

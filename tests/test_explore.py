@@ -875,6 +875,18 @@ def test_letters_and_digits_typed_together_find_the_words_written_apart():
         assert not hits.empty and hits["track_id"].iloc[0] == tid(expected) and hits["score"].iloc[0] > 0.8, query
 
 
+def test_two_words_typed_run_together_find_the_words_written_apart():
+    """"foofighters" found Foo Fighters at 0.40 only, just above search.min_score (a Foo Fighters
+    song by another band could come first), "thekillers mr brightside" The Killers below 0.8: two
+    words typed as one are read apart, when the library holds both, as letters and digits are."""
+    lib = make_library([("Everlong", "Foo Fighters", "The Colour and the Shape"), ("Fighter", "Foo Band", "Foo"),
+                        ("Mr. Brightside", "The Killers", "Hot Fuss"), ("Killer Queen", "Queen", "Sheer Heart Attack")])
+    for query, expected in (("foofighters", 0), ("foofighters everlong", 0), ("thekillers mr brightside", 2)):
+        hits = search_tracks(lib, query, limit=3)
+        assert not hits.empty and hits["track_id"].iloc[0] == tid(expected) and hits["score"].iloc[0] > 0.8, query
+    assert search_tracks(lib, "fighter", limit=3)["track_id"].iloc[0] == tid(1)  # a word held as typed: not split
+
+
 def test_the_other_songs_a_text_matches_as_well_are_all_counted():
     """`similar prolific` said "49 other songs match 'prolific' as well" of an artist with 69
     songs: the songs as good as the chosen one were looked for among its first 50 hits only."""
