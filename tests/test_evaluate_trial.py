@@ -395,7 +395,7 @@ def test_tune_with_one_scorer_on_says_there_was_nothing_to_tune(config, env):
     result = run(["tune", "--dataset", SMALL, "--folds", "2", "--config", str(config)], env)
     assert result.exit_code == 0, result.stderr
     text = " ".join(result.stdout.split())
-    assert "1 weight combinations x 2 folds" in text and "as good as far as this library can tell" not in text
+    assert "1 weight combination x 2 folds" in text and "as good as far as this library can tell" not in text
     assert ("note: only artist_walk is on, and one scorer ranks alike at any weight: there was nothing to tune. "
             "A scorer at weight 0 (an earlier `tune --write` may have set it so) joins the search once your "
             "config gives it a weight again (scorers.NAME.weight)") in text

@@ -279,7 +279,7 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
     from ..wording import and_list, plural
     folds = joined(out["folds"], plural(out["folds"], "fold"))
     took = joined(f"({out['seconds']:.0f}", "s)")
-    _console().print(_table(f"{joined(out['combinations'], 'weight', 'combinations')} x {folds} on {source} "
+    _console().print(_table(f"{joined(out['combinations'], 'weight', plural(out['combinations'], 'combination'))} x {folds} on {source} "
                             f"{took}" + ("; mean ± spread over folds" if spread else ""),
                             ["", "weights", f"p@{n}", f"ndcg@{n}"], rows, wide="weights"))
     cur, best = out["defaults"], out["best"]
