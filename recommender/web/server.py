@@ -115,7 +115,9 @@ def refusing_protocol() -> type | str:
     connection was closed with the rest of the request unread, which resets it (the browser's
     "connection reset", the answer lost): now a 414 (the address) or 431 (the headers) saying
     so, the connection closed after it, and what the client still sends read and dropped until it
-    closes its side (``timeout_keep_alive`` at most)."""
+    closes its side (``timeout_keep_alive`` at most). The limit is the head's, however its bytes
+    arrive: h11 measures only a head still incomplete, so a 40 KB address read in one piece was
+    served and the same address read in two was refused; a whole head over it is refused too."""
     try:  # uvicorn's inside (>= 0.29 as pyproject asks; 0.55 today): another's is served by its own
         import h11  # protocol, whose bare 400 is better than no app at all
         from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, STATUS_PHRASES, H11Protocol
@@ -124,8 +126,33 @@ def refusing_protocol() -> type | str:
     if not callable(getattr(H11Protocol, "send_400_response", None)):
         return "auto"
 
+    class HeadLimited(h11.Connection):
+        """h11's connection, a request whose head (request line and headers) is longer than
+        ``limit`` refused when it comes whole too: ``too_long`` is then its request line's length
+        and its head's."""
+        too_long: tuple[int, int] | None = None
+
+        def __init__(self, limit: int) -> None:
+            super().__init__(h11.SERVER, limit)
+            self.limit = limit
+
+        def next_event(self):
+            if self.their_state is not h11.IDLE:  # (a request's body, or the end of it)
+                return super().next_event()
+            before = len(self.trailing_data[0])
+            event = super().next_event()
+            if isinstance(event, h11.Request) and before - len(self.trailing_data[0]) > self.limit:
+                line = len(event.method) + len(event.target) + len(b" HTTP/1.1\r\n") + 1
+                self.too_long = (line, before - len(self.trailing_data[0]))
+                raise h11.RemoteProtocolError("request head too long", error_status_hint=431)
+            return event
+
     class RefusingProtocol(H11Protocol):
         refused = False
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.conn = HeadLimited(self.config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE)
 
         def data_received(self, data: bytes) -> None:
             if not self.refused:  # (else the rest of the refused request, dropped)
@@ -133,11 +160,13 @@ def refusing_protocol() -> type | str:
 
         def send_400_response(self, msg: str) -> None:
             head, _ = self.conn.trailing_data
-            limit = self.config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
+            limit = self.conn.limit
+            # (the request line's length and the head's: a whole head's as parsed, else what came of it so far)
+            line, length = self.conn.too_long or (len(head) if b"\n" not in head.lstrip(b"\r\n") else 0, len(head))
             status = 400
-            if len(head) > limit and b"\n" not in head.lstrip(b"\r\n"):
+            if length > limit and line > limit:
                 status, msg = 414, f"the address asked for is too long (over {limit // 1024} KB): nothing was done"
-            elif len(head) > limit:
+            elif length > limit:
                 status, msg = 431, f"the request's headers are too long (over {limit // 1024} KB): nothing was done"
             body = msg.encode("utf-8")
             headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
