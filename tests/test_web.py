@@ -784,6 +784,14 @@ def test_bad_request_bodies_are_400_with_a_clear_message(session, server, body, 
     assert r.status_code == status and says in r.json()["error"]
 
 
+def test_a_cluster_number_too_large_for_a_float_is_no_bug(session, server, caplog):
+    # before: the whole-number check turned it into a float, which raised OverflowError: a 500, logged as a bug
+    ctx, sec, base = server
+    r = session.post(base + "/api/map/export", data=b'{"cluster": 1' + b"0" * 400 + b"}", timeout=10,
+                     headers={"X-CSRF-Token": sec.csrf, "Content-Type": "application/json"})
+    assert r.status_code == 200 and ctx.calls[-1] == ("export", 10 ** 400) and "OverflowError" not in caplog.text
+
+
 @pytest.mark.parametrize("path", [p for p, form in POSTS if form is None])
 def test_a_json_body_nested_too_deeply_is_a_400_not_a_bug(session, server, path, caplog):
     # before: json.loads raised RecursionError, which json_action did not catch: a 500, logged as a bug

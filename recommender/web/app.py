@@ -482,7 +482,11 @@ class _Site:
             return self.error_json(exc)
 
     def whole(self, value: Any, key: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+        """``value`` as a whole number (JSON's 3 or 3.0), else a UsageError; an int is taken as it is
+        (one past a float's range, 10**400, raised OverflowError: a 500, logged as a bug)."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if not isinstance(value, float) or not value.is_integer():
             raise UsageError(f"{key} must be a whole number, got {value!r}")
         return int(value)
 
