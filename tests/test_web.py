@@ -997,6 +997,8 @@ class Ctx:  # a publish that runs until the test releases it
     def weights_preview(self, weights, new_share=None):  # a preview as slow, which writes nothing
         wait_for_release("previewing")
         return {"tracks": []}
+import recommender.web.app
+recommender.web.app.BODY_WAIT = 2  # (a POST whose body is held back: refused after 2 s, not 10)
 sock, sec = bind(0), Security()
 sec.port = sock.getsockname()[1]
 print(sec.port, sec.token, sec.csrf, flush=True)
@@ -1109,6 +1111,29 @@ def test_a_uvicorn_without_the_protocol_the_refusal_builds_on_serves_with_its_ow
     assert refusing_protocol() == "auto"
     monkeypatch.delattr(h11_impl, "STATUS_PHRASES")
     assert refusing_protocol() == "auto"
+
+
+def test_ctrl_c_while_a_posts_body_is_held_back_stops_once_it_is_refused(tmp_path):
+    # A POST whose client sent its head and part of its body, then nothing (a stalled tunnel): a Ctrl-C said
+    # "stopping once the change under way is written (/next/steer)", though nothing had been done, and the
+    # server waited for that body as long as the client kept the connection open. Now the body is waited
+    # for BODY_WAIT at most (2 s here), a 408, and the change is under way only once its body is in
+    import signal
+    with _slow_publish_server(tmp_path) as (proc, base, s, csrf):
+        port = int(base.rsplit(":", 1)[1])
+        cookie = "; ".join(f"{name}={value}" for name, value in s.cookies.items())
+        body = f"csrf={csrf}&action=remove&track=t1"
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall((f"POST /next/steer HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+                          "Content-Type: application/x-www-form-urlencoded\r\n"
+                          f"Content-Length: {len(body) + 100}\r\n\r\n{body}").encode())
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(15) == 0  # before: still waiting for the body
+            answer = _answer_to(sock)
+        assert answer.startswith(b"HTTP/1.1 408 ") and b"nothing was done" in answer
+        said = proc.stderr.read()
+        assert "change under way" not in said and "Traceback" not in said
 
 
 def test_ctrl_c_during_a_publish_waits_for_it_and_says_so(tmp_path):

@@ -53,6 +53,7 @@ CATCH_ALL = "/{path:path}"  # (the route of an address no other route answers: `
 ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 READ_ONLY_POSTS = frozenset({"/api/weights/preview"})  # POSTs that change nothing: not one at a time, no "change under way"
 CONTROL = re.compile("[\x00-\x1f\x7f]")  # in a request's path: no address of the app (``guard``)
+BODY_WAIT = 10  # seconds a POST's body may take to arrive whole (its forms and JSON are a few KB): then a 408
 LOOPBACK = re.compile(r"(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?", re.IGNORECASE)  # a Host header
 
 
@@ -548,6 +549,27 @@ class _Site:
             Route(CATCH_ALL, self.not_found, methods=ANY_METHOD),  # last: what no route above answers
         ]
 
+    async def body_late(self, request: Request) -> Response | None:
+        """None once the POST's body is in (kept for the endpoint); else a 408 when it did not arrive
+        whole within ``BODY_WAIT``, the connection closed after it. A client that sent a head and
+        then held its body back (a stalled tunnel) was waited for as long as it stayed connected,
+        named as "the change under way" that a Ctrl-C waited for, though nothing had been done."""
+        import anyio
+        try:
+            with anyio.fail_after(BODY_WAIT):
+                await request.body()
+            return None
+        except TimeoutError:
+            message, status = f"the request's body did not arrive within {BODY_WAIT} s: nothing was done", 408
+            log.warning("%s %s: %s", request.method, request.url.path, message)
+        except ClientDisconnect:  # the sender went before its body was in (a tab closed): no one to answer, no bug
+            log.debug("%s %s: the client went away before its request's body was in", request.method, request.url.path)
+            message, status = "the request's body did not arrive whole", 400
+        headers = {"Connection": "close"}
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=status, headers=headers)
+        return Response(message, status_code=status, headers=headers)
+
     async def guard(self, request: Request, call_next):
         """In front of every request: a loopback Host, the session (or the token), a token in another
         page's address moved to the cookie, a page's config file read again, the POSTs under way noted
@@ -579,8 +601,10 @@ class _Site:
                                                      else "Your config file has a problem"), message=str(exc),
                                             advice="Mend it, then reload this page and do it again." if refused else "",
                                             page=request.url.path.strip("/")), started)
-        # a change under way: a Ctrl-C waits for it and says so (server.serve); a preview writes nothing
-        # (it was named there: "stopping once the change under way is written (/api/weights/preview)")
+        if request.method == "POST" and (refusal := await self.body_late(request)):
+            return _headers(refusal, started)
+        # a change under way, its body in: a Ctrl-C waits for it and says so (server.serve); a preview writes
+        # nothing (it was named there: "stopping once the change under way is written (/api/weights/preview)")
         change = request.method == "POST" and request.url.path not in READ_ONLY_POSTS
         if change:
             self.app.state.writing.append(request.url.path)
