@@ -776,6 +776,8 @@ def test_a_full_disk_behind_a_json_endpoint_is_a_507_as_behind_a_form():
     (b"not json", 400, "JSON"), (b"[1]", 400, "JSON object"),
     (b'{"cluster": "x"}', 400, "cluster must be a whole number"), (b'{"cluster": 1.5}', 400, "whole number"),
     (b'{"cluster": Infinity}', 400, "whole number"), (b'{"cluster": true}', 400, "whole number"),
+    # JSON, but a number of more digits than Python reads (4300): it said "the request body is not JSON"
+    (b'{"cluster": ' + b"9" * 5000 + b"}", 400, "a number in the request body has more than 4300 digits"),
 ])
 def test_bad_request_bodies_are_400_with_a_clear_message(session, server, body, status, says):
     _, sec, base = server

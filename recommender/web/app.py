@@ -469,10 +469,15 @@ class _Site:
         write = request.url.path not in READ_ONLY_POSTS
         if refusal := await self.refused_post(request, changes=write):
             return refusal
+        import json
+        import sys
         try:
             body = await request.json()
-        except ValueError:  # not JSON, not UTF-8
+        except (json.JSONDecodeError, UnicodeDecodeError):  # not JSON, not UTF-8
             return JSONResponse({"error": "the request body is not JSON"}, status_code=400)
+        except ValueError:  # JSON, but a whole number longer than Python reads (it said "not JSON")
+            return JSONResponse({"error": f"a number in the request body has more than {sys.get_int_max_str_digits()} digits"},
+                                status_code=400)
         except RecursionError:  # [[[[...: JSON, but Python's parser gives up (it was a 500, logged as a bug)
             return JSONResponse({"error": "the request body is nested too deeply"}, status_code=400)
         if not isinstance(body, dict):
