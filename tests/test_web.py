@@ -394,6 +394,14 @@ def test_an_address_asked_with_a_method_it_does_not_take_is_a_405_and_an_unknown
         assert r.status_code == 404 and r.json() == {"error": "'/api/nosuch' is no page of recommend web"}, method
         r = session.request(method, base + "/wieghts/", data={"csrf": sec.csrf}, timeout=10, allow_redirects=False)
         assert r.status_code == 404 and "&#39;/wieghts/&#39; is no page of recommend web" in r.text, method
+    for method in ("TRACE", "PROPFIND", "FOO"):  # a method no route names: it was a bare "Not Found" or "Method Not Allowed"
+        r = session.request(method, base + "/api/nosuch", timeout=10)
+        assert r.status_code == 404 and r.json() == {"error": "'/api/nosuch' is no page of recommend web"}, method
+        r = session.request(method, base + "/api/search?q=x", timeout=10)
+        assert (r.status_code, r.headers["allow"]) == (405, "GET, HEAD"), method
+        assert r.json() == {"error": f"'/api/search' takes GET or HEAD, not {method}"}
+        r = session.request(method, base + "/weights", timeout=10)
+        assert (r.status_code, r.headers["allow"]) == (405, "GET, HEAD") and 'href="/next"' in r.text, method
     assert ctx.calls == before
 
 

@@ -50,7 +50,6 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("discovery", "Discovery"), ("map", "Taste map"), ("moods", "Moods"),
          ("search", "Search"), ("similar", "Similar"), ("runs", "Runs")]
 CATCH_ALL = "/{path:path}"  # (the route of an address no other route answers: ``not_found``)
-ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 READ_ONLY_POSTS = frozenset({"/api/weights/preview"})  # POSTs that change nothing: not one at a time, no "change under way"
 CONTROL = re.compile("[\x00-\x1f\x7f]")  # in a request's path: no address of the app (``guard``)
 BODY_WAIT = 10  # seconds a POST's body may take to arrive whole (its forms and JSON are a few KB): then a 408
@@ -63,6 +62,14 @@ def _here(path: str, query: str = "") -> str:
     quoted, and the query kept."""
     from urllib.parse import quote
     return quote("/" + path.lstrip("/"), safe="/") + (f"?{query}" if query else "")
+
+
+def _any_method(route: Route) -> Route:
+    """``route`` taking every method, those no list names too: a TRACE or PROPFIND (any word a client
+    sends) was a bare "Not Found" or "Method Not Allowed" in plain text, where the methods listed
+    got the app's answer (JSON under /api/, a page of the app elsewhere)."""
+    route.methods = None  # (Starlette's Route then matches and handles any method)
+    return route
 
 
 def _json_text(value: Any) -> str | None:
@@ -551,7 +558,7 @@ class _Site:
             Route("/api/map/export", self.api_export, methods=["POST"]),
             Route("/api/moods/export", self.api_mood_export, methods=["POST"]),
             Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
-            Route(CATCH_ALL, self.not_found, methods=ANY_METHOD),  # last: what no route above answers
+            _any_method(Route(CATCH_ALL, self.not_found)),  # last: what no route above answers
         ]
 
     async def body_late(self, request: Request) -> Response | None:
