@@ -1137,7 +1137,7 @@ def test_ctrl_c_while_a_posts_body_is_held_back_stops_once_it_is_refused(tmp_pat
             sock.sendall((f"POST /next/steer HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
                           "Content-Type: application/x-www-form-urlencoded\r\n"
                           f"Content-Length: {len(body) + 100}\r\n\r\n{body}").encode())
-            time.sleep(0.5)
+            time.sleep(1)  # (the head read, the body waited for: a 408 comes at BODY_WAIT, 2 s, whenever the signal does)
             proc.send_signal(signal.SIGINT)
             assert proc.wait(15) == 0  # before: still waiting for the body
             answer = _answer_to(sock)
