@@ -876,8 +876,8 @@ def test_letters_and_digits_typed_together_find_the_words_written_apart():
 
 
 def test_two_words_typed_run_together_find_the_words_written_apart():
-    """"foofighters" found Foo Fighters at 0.40 only, just above search.min_score (a Foo Fighters
-    song by another band could come first), "thekillers mr brightside" The Killers below 0.8: two
+    """"foofighters" found Foo Fighters at 0.50 only (a song of another band sharing a few of its
+    letters could come first), "thekillers mr brightside" The Killers at 0.75: two
     words typed as one are read apart, when the library holds both, as letters and digits are."""
     lib = make_library([("Everlong", "Foo Fighters", "The Colour and the Shape"), ("Fighter", "Foo Band", "Foo"),
                         ("Mr. Brightside", "The Killers", "Hot Fuss"), ("Killer Queen", "Queen", "Sheer Heart Attack")])
