@@ -1942,14 +1942,22 @@ def test_the_undo_of_a_block_of_a_name_ending_in_a_space_or_line_break_unblocks_
     # The block wrote the name whole ("Band "), but its message's Undo sent it back trimmed ("Band"):
     # "not unblocked: the artist is not in candidates.blocklist_artists", the artist blocked for good
     # (a name of spaces only had no Undo at all)
-    ctx, first, aid, _ = _first_artist_named_with(standin, tmp_path, tail)
-    with serving(ctx) as (sec, base):
-        s = entered(sec, base)
-        r = _block(s, sec, base, first, aid)
+    with blocked_in_the_app(standin, tmp_path, tail) as (ctx, s, _sec, base, r, _first, _blocked):
         assert "blocked the artist" in r.text and len(ctx.settings.candidates.blocklist_artists) == 1
         r = _click_undo_block(s, base, r)
         assert "unblocked the artist" in r.text, r.text
     assert ctx.settings.candidates.blocklist_artists == []
+
+
+@contextmanager
+def blocked_in_the_app(standin, tmp_path, tail: str = "", inside: str = ""):
+    """The web app over ``_first_artist_named_with``'s library (``tail``, ``inside``), a session in
+    it, and the first recommended track's artist blocked from the Next page: (the context, the
+    session, its ``sec``, the base URL, the page the block answered with, that track, the name)."""
+    ctx, first, aid, blocked = _first_artist_named_with(standin, tmp_path, tail, inside)
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        yield ctx, s, sec, base, _block(s, sec, base, first, aid), first, blocked
 
 
 def _block(s, sec, base: str, first: str, aid: str):
@@ -1982,11 +1990,8 @@ def test_the_undo_of_a_block_of_a_name_holding_a_carriage_return_or_nul_unblocks
     # A browser posts a form's value with a lone CR made CR LF (as every line break) and a NUL
     # made U+FFFD: the Undo of the block of "Band\rName" sent "Band\r\nName", unblocked as
     # "Band\nName": "not unblocked: the artist is not in candidates.blocklist_artists", blocked for good
-    ctx, first, aid, blocked = _first_artist_named_with(standin, tmp_path, inside=inside)
-    assert inside in blocked
-    with serving(ctx) as (sec, base):
-        s = entered(sec, base)
-        r = _block(s, sec, base, first, aid)
+    with blocked_in_the_app(standin, tmp_path, inside=inside) as (ctx, s, _sec, base, r, _first, blocked):
+        assert inside in blocked
         assert "blocked the artist" in r.text and ctx.settings.candidates.blocklist_artists == [blocked]
         r = _click_undo_block(s, base, r)
         assert "unblocked the artist" in r.text, re.search(r'id="message"[^>]*>(.*?)</p>', r.text, re.S).group(1)
@@ -1999,11 +2004,8 @@ def test_blocking_an_artist_whose_name_holds_a_next_line_character_blocks_that_a
     # line break and folds it to a space: "Band\x85Name" was blocked as "Band Name", which blocks no one
     # (the page said "blocked" above the artist's tracks, still there), and its Undo unblocked no one
     import html as htmlmod
-    ctx, first, aid, blocked = _first_artist_named_with(standin, tmp_path, inside=inside)
-    assert inside in blocked
-    with serving(ctx) as (sec, base):
-        s = entered(sec, base)
-        r = _block(s, sec, base, first, aid)
+    with blocked_in_the_app(standin, tmp_path, inside=inside) as (ctx, s, sec, base, r, first, blocked):
+        assert inside in blocked
         assert "blocked the artist" in r.text
         assert ctx.settings.candidates.blocklist_artists == [blocked]
         assert first not in htmlmod.unescape(r.text)
