@@ -381,13 +381,19 @@ def two_tabs(browser, demo):
             pg.context.close()
 
 
+def click_save(pg, status: str, says: str = "saved to") -> None:
+    """Save clicked on ``pg`` (the Weights or Discovery page), then its outcome in ``status``
+    (``#save-status``, ``#status``) waited for until it ``says`` so."""
+    pg.click("#save")
+    pg.locator(status, has_text=says).wait_for()
+
+
 def save_weight(pg, demo, scorer: str, value: str) -> None:
     """On a Weights page opened now, ``scorer``'s slider to ``value``, then Save (and its outcome)."""
     pg.goto(demo["base"] + "/weights")
     pg.wait_for_selector("#metrics tbody tr")
     pg.locator(f"#w-{scorer}").fill(value)
-    pg.click("#save")
-    pg.locator("#save-status", has_text="saved to").wait_for()
+    click_save(pg, "#save-status")
 
 
 def test_weights_page_evaluates_and_previews(page, demo):
@@ -443,8 +449,7 @@ def test_weights_page_evaluates_and_previews(page, demo):
     before = config.read_text() if config.exists() else None
     other = page.context.new_page()
     save_weight(other, demo, "year", "0.6")
-    page.click("#save")
-    page.locator("#save-status", has_text="changed since this page was opened").wait_for()
+    click_save(page, "#save-status", "changed since this page was opened")
     saved = config.read_text()
     # not this page's 0 for content; the other tab changed only year, so only year is written
     assert "year:\n    weight: 0.6" in saved and "content" not in saved, saved
@@ -847,15 +852,13 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     assert "reused 7 days (similar artists) and 30 days (the rest)" in page.inner_text("main")  # not "7.0 days"
     page.fill('input[data-key="discovery.request_budget"]', "450")
     page.uncheck('input[data-key="discovery.similar_recordings.enabled"]')
-    page.click("#save")
-    page.locator("#status", has_text="saved to").wait_for()  # (the page's CSP forbids wait_for_function)
+    click_save(page, "#status")  # (the page's CSP forbids wait_for_function)
     diff = page.inner_text("#diff")
     assert "+  request_budget: 450" in diff and "+    enabled: false" in diff, diff
     config = (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
     assert "request_budget: 450" in config and "similar_recordings:" in config
     page.fill('input[data-key="discovery.request_budget"]', "-3")  # config.py's one line, naming the key
-    page.click("#save")
-    page.locator("#status", has_text="error: discovery.request_budget must not be negative").wait_for()
+    click_save(page, "#status", "error: discovery.request_budget must not be negative")
     # the field it names has the focus, marked invalid and described by the error (the focus
     # stayed on Save)
     budget = page.locator('input[data-key="discovery.request_budget"]')
@@ -863,8 +866,7 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     assert budget.get_attribute("aria-invalid") == "true" and budget.get_attribute("aria-describedby") == "status"
     assert page.get_by_role("spinbutton", name=re.compile("discovery.request_budget")).get_attribute("aria-invalid") == "true"
     page.fill('input[data-key="discovery.similar_artists.seed_artists"]', "2.5")  # the page's own check too
-    page.click("#save")
-    page.locator("#status", has_text="error: discovery.similar_artists.seed_artists must be a whole number").wait_for()
+    click_save(page, "#status", "error: discovery.similar_artists.seed_artists must be a whole number")
     seeds = page.locator('input[data-key="discovery.similar_artists.seed_artists"]')
     expect(seeds).to_be_focused()
     assert seeds.get_attribute("aria-invalid") == "true" and budget.get_attribute("aria-invalid") is None
@@ -874,8 +876,7 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     # file holding it, every Save of any field
     assert page.locator('input[data-key="discovery.max_seconds"]').input_value() == "300"  # not "300.0"
     page.fill('input[data-key="discovery.max_seconds"]', "90.5")
-    page.click("#save")
-    page.locator("#status", has_text="saved to").wait_for()
+    click_save(page, "#status")
     assert page.locator("#discovery-form [aria-invalid]").count() == 0  # a save that worked clears the mark
     said = [p for p in page.problems if "status of 400" in p]  # the browser logs the refused save
     assert len(said) == 1
@@ -886,8 +887,7 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     assert page.locator('input[data-key="discovery.request_budget"]').input_value() == "460"
     assert page.locator('input[data-key="discovery.max_seconds"]').input_value() == "90.5"
     page.fill('input[data-key="discovery.request_budget"]', "470")  # a Save beside it, untouched
-    page.click("#save")
-    page.locator("#status", has_text="saved to").wait_for()
+    click_save(page, "#status")
     page.fill('input[data-key="discovery.max_seconds"]', "300")
     assert "on in the last refresh" in page.inner_text('#sources tr[data-source="similar_recordings"]')
     assert_safe(page)
@@ -914,8 +914,7 @@ def test_a_discovery_save_writes_only_the_fields_changed_on_the_page(page, demo)
         assert "max_seconds: 300.0" in path.read_text()
         page.goto(demo["base"] + "/discovery")
         page.fill('input[data-key="discovery.request_budget"]', "601")
-        page.click("#save")
-        page.locator("#status", has_text="saved to").wait_for()
+        click_save(page, "#status")
         diff = page.inner_text("#diff")
         changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
         assert [line for line in changed if "request_budget" not in line] == [], diff  # that field alone
@@ -1222,8 +1221,7 @@ def test_a_page_older_than_a_restart_keeps_what_it_holds_and_saves_it(browser, d
         pg.locator("#w-year").fill("0.7")
     expect(pg.locator("#status")).to_have_text(re.compile(r"^updated"))
     pg.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content = 'the-token-of-the-server-before'")
-    pg.click("#save")
-    pg.locator("#save-status", has_text="saved to").wait_for()
+    click_save(pg, "#save-status")
     assert "year:\n    weight: 0.7" in config.read_text()
     assert pg.input_value("#w-year") == "0.7"
     assert sorted(u.split("/api/")[1] for u in refused) == ["weights/preview", "weights/save"]  # each refused once, sent again
@@ -1243,28 +1241,23 @@ def test_a_save_refused_as_older_than_the_file_keeps_what_was_set_on_the_page(br
         share = "0.05" if mine.input_value("#new-share") != "0.05" else "0.1"  # the new-music share too
         mine.locator("#new-share").fill(share)
         save_weight(other, demo, "year", "0.6")
-        mine.click("#save")
-        mine.locator("#save-status", has_text="not saved: the config file changed since this page was opened").wait_for()
+        click_save(mine, "#save-status", "not saved: the config file changed since this page was opened")
         expect(mine.locator("#w-year")).to_have_value("0.6")  # the other tab's
         # and said beside the slider and to a screen reader as a moved slider's value is
         assert mine.inner_text("output[for=w-year]") == "0.60" and mine.get_attribute("#w-year", "aria-valuetext") == "0.60"
         assert mine.input_value("#w-content") == "0.3" and mine.input_value("#new-share") == share  # this page's, kept
-        mine.click("#save")
-        mine.locator("#save-status", has_text="saved to").wait_for()
+        click_save(mine, "#save-status")
         saved = config.read_text()
         assert "year:\n    weight: 0.6" in saved and "content:\n    weight: 0.3" in saved and f"new_share: {share}" in saved, saved
         mine.goto(demo["base"] + "/discovery")
         mine.fill("[data-key='discovery.request_budget']", "123")
         other.goto(demo["base"] + "/discovery")
         other.uncheck("[data-key='discovery.similar_artists.enabled']")
-        other.click("#save")
-        other.locator("#status", has_text="saved to").wait_for()
-        mine.click("#save")
-        mine.locator("#status", has_text="not saved: the config file changed").wait_for()
+        click_save(other, "#status")
+        click_save(mine, "#status", "not saved: the config file changed")
         assert not mine.is_checked("[data-key='discovery.similar_artists.enabled']")  # the other tab's
         assert mine.input_value("[data-key='discovery.request_budget']") == "123"  # typed here, kept
-        mine.click("#save")
-        mine.locator("#status", has_text="saved to").wait_for()
+        click_save(mine, "#status")
         saved = config.read_text()
         assert "request_budget: 123" in saved and "enabled: false" in saved, saved
 
@@ -1278,12 +1271,10 @@ def test_a_weight_saved_on_a_page_is_not_written_again_over_another_tabs_later_s
         save_weight(mine, demo, "content", "0.3")
         save_weight(other, demo, "content", "0.8")
         mine.locator("#w-year").fill("0.6")
-        mine.click("#save")
-        mine.locator("#save-status", has_text="not saved: the config file changed since this page was opened").wait_for()
+        click_save(mine, "#save-status", "not saved: the config file changed since this page was opened")
         expect(mine.locator("#w-content")).to_have_value("0.8")  # the other tab's, saved after this page's
         assert mine.input_value("#w-year") == "0.6"  # moved here since, kept
-        mine.click("#save")
-        mine.locator("#save-status", has_text="saved to").wait_for()
+        click_save(mine, "#save-status")
         saved = config.read_text()
         assert "content:\n    weight: 0.8" in saved and "year:\n    weight: 0.6" in saved, saved
 
@@ -1297,8 +1288,7 @@ def test_back_to_the_discovery_or_weights_page_shows_the_files_values_not_the_on
         for pg, value in ((mine, "321"), (other, "456")):
             pg.goto(demo["base"] + "/discovery")
             pg.fill(budget, value)
-            pg.click("#save")
-            pg.locator("#status", has_text="saved to").wait_for()
+            click_save(pg, "#status")
             if pg is mine:
                 mine.goto(demo["base"] + "/next")
         mine.go_back()
@@ -1690,8 +1680,7 @@ def test_a_save_whose_answer_is_lost_is_sent_once_and_a_stale_one_once_more(brow
         route.abort("connectionreset")
     pg.route("**/api/weights/save", lose_the_answer)
     pg.locator("#w-year").fill("0.8")
-    pg.click("#save")
-    pg.locator("#save-status", has_text="not answering").wait_for()
+    click_save(pg, "#save-status", "not answering")
     assert "year:\n    weight: 0.8" in config.read_text() and len(sent) == 1
     pg.unroute("**/api/weights/save")
     token = pg.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content")
